@@ -1,0 +1,110 @@
+// The EtcdCluster API (etcd.k8s-operator.io/v1alpha1) as SPEC.md defines it: one definition shared by
+// plugin, webhook and controller.
+
+export const GROUP = 'etcd.k8s-operator.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'EtcdCluster';
+export const PLURAL = 'etcdclusters';
+
+/** Default etcd version filled in when spec.version is absent. */
+export const DEFAULT_ETCD_VERSION = '3.6.5';
+/** Schema bounds of spec.size; the webhook's --max-size may lower the upper one. */
+export const MIN_SIZE = 1;
+export const SCHEMA_MAX_SIZE = 9;
+export const DEFAULT_MAX_SIZE = 7;
+
+/** Annotation keys (prefix etcd.k8s-operator.io/). */
+export const ANNOTATION_PREFIX = `${GROUP}/`;
+export const Annotations = {
+  intendedSize: `${ANNOTATION_PREFIX}intended-size`,
+  previousSize: `${ANNOTATION_PREFIX}previous-size`,
+  requestedBy: `${ANNOTATION_PREFIX}resize-requested-by`,
+  requestedAt: `${ANNOTATION_PREFIX}resize-requested-at`,
+  forceResize: `${ANNOTATION_PREFIX}force-resize`,
+} as const;
+
+/** Label put on every object the controller owns, valued with the EtcdCluster's name. */
+export const CLUSTER_LABEL = `${GROUP}/cluster`;
+
+export interface StorageSpec {
+  size?: string;
+  storageClassName?: string;
+  /** Throwaway cluster: a restarted member rejoins as a new member. */
+  emptyDir?: boolean;
+}
+
+export interface EtcdClusterSpec {
+  size: number;
+  version?: string;
+  storage?: StorageSpec;
+}
+
+export interface MemberStatus {
+  name: string;
+  /** 64-bit etcd member ID as 16 lower-case hex digits (never a JS number). */
+  id: string;
+  peerURL?: string;
+  clientURL?: string;
+  isLearner: boolean;
+  healthy: boolean;
+}
+
+export type Phase = 'Pending' | 'Creating' | 'Running' | 'Scaling' | 'Degraded' | 'Failed';
+
+export type ConditionType = 'Available' | 'Progressing' | 'Degraded';
+
+export interface Condition {
+  type: ConditionType | string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface LastResize {
+  from: number;
+  to: number;
+  requestedBy?: string;
+  startedAt?: string;
+  completedAt?: string;
+}
+
+export interface EtcdClusterStatus {
+  observedGeneration?: number;
+  phase?: Phase;
+  size?: number;
+  readyReplicas?: number;
+  leader?: string;
+  members?: MemberStatus[];
+  conditions?: Condition[];
+  lastResize?: LastResize;
+  selector?: string;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+}
+
+export interface EtcdCluster {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec: EtcdClusterSpec;
+  status?: EtcdClusterStatus;
+}
+
+/** Selector of the pods of one cluster, as published in status.selector for the scale subresource. */
+export function selectorFor(name: string): string {
+  return `${CLUSTER_LABEL}=${name}`;
+}

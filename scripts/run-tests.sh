@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the test levels in order (unit, integration with real etcd, e2e on the local cluster) and ends
+# with jest's totals as one plain line, `N passed, N failed`, which CI reads as the test count.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+levels=("$@"); [ ${#levels[@]} -eq 0 ] && levels=(unit integration e2e)
+mkdir -p .local
+rc=0
+for level in "${levels[@]}"; do
+  out=".local/jest-$level.json"; rm -f "$out"
+  args=(--json --outputFile="$out" "test/$level")
+  # Cluster-level tests share one machine's pod network: run them one file at a time.
+  [ "$level" != unit ] && args+=(--runInBand)
+  echo "== $level tests"
+  node --experimental-vm-modules node_modules/jest/bin/jest.js "${args[@]}" || rc=1
+done
+node scripts/test-totals.mjs "${levels[@]}"
+exit $rc
