@@ -1,0 +1,160 @@
+// The controller's only door to etcd: observe the member list and per-member health, and make the
+// membership changes. One short-lived client per member (etcd3's pool would send status/moveLeader to
+// a random endpoint), short deadlines, no client-side retries: the reconcile loop decides when to retry.
+import { Etcd3, type IStatusResponse } from 'etcd3';
+import { noop } from 'cockatiel';
+import { memberIdDecimal, memberIdHex } from '../core/member-naming.js';
+
+export interface EtcdMember {
+  /** 16 lower-case hex digits. */
+  id: string;
+  /** Empty until the member has started once. */
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  isLearner: boolean;
+}
+
+export interface EndpointStatus {
+  endpoint: string;
+  /** ID of the member that answered. */
+  id: string;
+  /** Leader ID as this member sees it; undefined when it has none. */
+  leader?: string;
+  raftTerm: bigint;
+  raftIndex: bigint;
+  isLearner: boolean;
+  errors: string[];
+  version: string;
+}
+
+export interface EtcdView {
+  /** etcd's member list, undefined when no endpoint answered (unknown, never "no members"). */
+  members?: EtcdMember[];
+  /** True when the list came from the member that is leader: only then are membership steps taken. */
+  authoritative: boolean;
+  leaderId?: string;
+  /** Status by member ID, for those that answered. */
+  status: Map<string, EndpointStatus>;
+  /** Why the list is unknown or not authoritative, for status messages. */
+  problem?: string;
+}
+
+export interface EtcdAdminOptions {
+  /** Deadline of each call in milliseconds. */
+  timeoutMs?: number;
+}
+
+export class EtcdAdmin {
+  private readonly timeoutMs: number;
+
+  constructor(opts: EtcdAdminOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? 1500;
+  }
+
+  /** Run fn with a client bound to exactly one endpoint, closed afterwards. */
+  async withClient<T>(endpoint: string, fn: (client: Etcd3) => Promise<T>): Promise<T> {
+    const client = new Etcd3({
+      hosts: [endpoint],
+      dialTimeout: this.timeoutMs,
+      faultHandling: { global: noop, host: () => noop },
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.timeoutMs }),
+    });
+    try {
+      return await fn(client);
+    } finally {
+      client.close();
+    }
+  }
+
+  async status(endpoint: string): Promise<EndpointStatus> {
+    const s: IStatusResponse = await this.withClient(endpoint, (c) => c.maintenance.status());
+    const leader = s.leader && s.leader !== '0' ? memberIdHex(s.leader) : undefined;
+    return {
+      endpoint,
+      id: memberIdHex(s.header.member_id),
+      leader,
+      raftTerm: BigInt(s.raftTerm),
+      raftIndex: BigInt(s.raftIndex),
+      isLearner: Boolean(s.isLearner),
+      errors: s.errors ?? [],
+      version: s.version,
+    };
+  }
+
+  async memberList(endpoint: string): Promise<EtcdMember[]> {
+    const res = await this.withClient(endpoint, (c) => c.cluster.memberList({}));
+    return (res.members ?? []).map((m) => ({
+      id: memberIdHex(m.ID),
+      name: m.name ?? '',
+      peerURLs: m.peerURLs ?? [],
+      clientURLs: m.clientURLs ?? [],
+      isLearner: Boolean(m.isLearner),
+    }));
+  }
+
+  /**
+   * Ask every endpoint for its status, then the leader for the member list. A member that was removed
+   * may still run with a stale view, so the list is taken from the member that is leader in the highest term.
+   */
+  async observe(endpoints: string[]): Promise<EtcdView> {
+    const answers = await Promise.allSettled(endpoints.map((e) => this.status(e)));
+    const status = new Map<string, EndpointStatus>();
+    for (const a of answers) if (a.status === 'fulfilled') status.set(a.value.id, a.value);
+    const leaders = [...status.values()]
+      .filter((s) => s.leader === s.id)
+      .sort((a, b) => (a.raftTerm === b.raftTerm ? 0 : a.raftTerm > b.raftTerm ? -1 : 1));
+    for (const leader of leaders) {
+      try {
+        return { members: await this.memberList(leader.endpoint), authoritative: true, leaderId: leader.id, status };
+      } catch {
+        // Leadership moved or the leader died between the two calls: try the next candidate, then any member.
+      }
+    }
+    for (const s of status.values()) {
+      try {
+        const members = await this.memberList(s.endpoint);
+        return { members, authoritative: false, status, problem: 'no member reports itself leader (no quorum?)' };
+      } catch {
+        // Try the next endpoint.
+      }
+    }
+    return {
+      authoritative: false,
+      status,
+      problem: endpoints.length ? `no etcd member answered (${endpoints.join(', ')})` : 'no member endpoints to ask',
+    };
+  }
+
+  /** Add a learner with this peer URL; returns the new member. */
+  async addLearner(endpoint: string, peerURL: string): Promise<EtcdMember> {
+    const res = await this.withClient(endpoint, (c) => c.cluster.memberAdd({ peerURLs: [peerURL], isLearner: true }));
+    const m = res.member;
+    return { id: memberIdHex(m.ID), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [], isLearner: true };
+  }
+
+  async promote(endpoint: string, id: string): Promise<void> {
+    await this.withClient(endpoint, (c) => c.cluster.memberPromote({ ID: memberIdDecimal(id) }));
+  }
+
+  async remove(endpoint: string, id: string): Promise<void> {
+    await this.withClient(endpoint, (c) => c.cluster.memberRemove({ ID: memberIdDecimal(id) }));
+  }
+
+  /** moveLeader must be sent to the current leader's own endpoint. */
+  async moveLeader(leaderEndpoint: string, targetId: string): Promise<void> {
+    await this.withClient(leaderEndpoint, (c) => c.maintenance.moveLeader({ targetID: memberIdDecimal(targetId) }));
+  }
+}
+
+/** etcd refusals that clear by themselves within seconds: retry within a few hundred milliseconds. */
+export function isTransientRefusal(err: unknown): boolean {
+  const msg = err instanceof Error ? err.message : String(err);
+  return /in sync with leader|not healthy for reconfigure|unhealthy cluster|too many learner|leader changed|no leader|bad leader transferee|timed out|deadline/i.test(
+    msg,
+  );
+}
+
+export function isLearnerNotInSync(err: unknown): boolean {
+  return /in sync with leader/i.test(err instanceof Error ? err.message : String(err));
+}

@@ -1,0 +1,35 @@
+// Prometheus metrics of the controller. api_writes_total at rest must stay flat (no writes when nothing changes).
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+export const reconcileTotal = new Counter({
+  name: 'etcd_controller_reconcile_total',
+  help: 'Reconcile passes by outcome',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+export const reconcileErrors = new Counter({
+  name: 'etcd_controller_reconcile_errors_total',
+  help: 'Reconcile passes that failed',
+  registers: [registry],
+});
+export const reconcileDuration = new Histogram({
+  name: 'etcd_controller_reconcile_duration_seconds',
+  help: 'Duration of one reconcile pass',
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+export const membershipSteps = new Counter({
+  name: 'etcd_controller_membership_steps_total',
+  help: 'Steps taken, by kind',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+export const apiWrites = new Counter({
+  name: 'etcd_controller_api_writes_total',
+  help: 'Writes to the Kubernetes API, by verb and resource',
+  labelNames: ['verb', 'resource'] as const,
+  registers: [registry],
+});

@@ -1,0 +1,340 @@
+// One reconcile pass for one EtcdCluster: observe etcd + Kubernetes afresh, decide the one next step
+// (core/reconcile-step.ts), take it, derive and write status (only when it changed), record Events.
+import type { V1ConfigMap, V1PodDisruptionBudget, V1Service, V1StatefulSet, CoreV1Event } from '@kubernetes/client-node';
+import { CLUSTER_LABEL, KIND, API_VERSION, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
+import { findCondition } from '../core/conditions.js';
+import type { Logger } from '../core/log.js';
+import { clientURL, memberName, ordinalFromPeerURL } from '../core/member-naming.js';
+import {
+  nextStep,
+  PROMOTE_WARN_AFTER_MS,
+  SHORT_REQUEUE_MS,
+  type EtcdObservation,
+  type MemberStartEntry,
+  type Observed,
+  type ObservedMember,
+  type Step,
+} from '../core/reconcile-step.js';
+import { latestResizeRecord, parseResizeRecord, RESIZE_REQUESTED_REASON, type ResizeRecord } from '../core/resize-record.js';
+import { deriveStatus, statusEqual } from '../core/status-derive.js';
+import { EtcdAdmin, isLearnerNotInSync, isTransientRefusal, type EtcdView } from './etcd-admin.js';
+import { failpoint } from './failpoints.js';
+import { isNotFound, Kube } from './kube.js';
+import { membershipSteps } from './metrics.js';
+import * as objects from './objects.js';
+
+export interface ReconcilerOptions {
+  imageRepository: string;
+}
+
+export interface PassResult {
+  requeueMs?: number;
+}
+
+/** After a step that changed something, look again at once. */
+const AFTER_STEP_MS = 50;
+const BLOCKED_REQUEUE_MS = 5000;
+
+export class Reconciler {
+  /** Learners already reported as not catching up (Event de-duplication only; decisions never read it). */
+  private readonly warnedLearners = new Set<string>();
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly etcd: EtcdAdmin,
+    private readonly opts: ReconcilerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async reconcile(namespace: string, name: string): Promise<PassResult> {
+    const cluster = await this.kube.getCluster(namespace, name);
+    if (!cluster || cluster.metadata.deletionTimestamp) return {};
+    const log = this.log.child({ cluster: `${namespace}/${name}` });
+    const { observed, view } = await this.observe(cluster);
+    const step = nextStep(observed);
+    let result: PassResult;
+    let stepError: unknown;
+    try {
+      result = await this.execute(cluster, observed, view, step, log);
+    } catch (err) {
+      stepError = err;
+      result = {};
+    }
+    const shown: Step =
+      stepError && !isTransientRefusal(stepError)
+        ? { kind: 'blocked', reason: 'StepFailed', message: `${step.kind} failed: ${errorText(stepError)}`, unhealthy: [] }
+        : step;
+    await this.writeStatus(cluster, observed, shown, log);
+    if (stepError) {
+      if (isTransientRefusal(stepError)) {
+        log.info({ step: step.kind, refusal: errorText(stepError) }, 'etcd refused the step for now; retrying shortly');
+        return { requeueMs: SHORT_REQUEUE_MS };
+      }
+      throw stepError;
+    }
+    return result;
+  }
+
+  private async observe(cluster: EtcdCluster): Promise<{ observed: Observed; view: EtcdView }> {
+    const namespace = cluster.metadata.namespace!;
+    const name = cluster.metadata.name!;
+    const selector = `${CLUSTER_LABEL}=${name}`;
+    const [headless, client, sts, pdb, cm, pods, pvcs] = await Promise.all([
+      this.kube.read<V1Service>('v1', 'Service', namespace, name),
+      this.kube.read<V1Service>('v1', 'Service', namespace, objects.clientServiceName(name)),
+      this.kube.read<V1StatefulSet>('apps/v1', 'StatefulSet', namespace, name),
+      this.kube.read<V1PodDisruptionBudget>(this.kube.pdbApiVersion, 'PodDisruptionBudget', namespace, name),
+      this.kube.read<V1ConfigMap>('v1', 'ConfigMap', namespace, objects.membersConfigMapName(name)),
+      this.kube.core.listNamespacedPod({ namespace, labelSelector: selector }),
+      this.kube.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selector }),
+    ]);
+    const ordinalOfObject = (n: string | undefined, prefix: string) => {
+      const m = n && n.startsWith(prefix) ? /^(\d+)$/.exec(n.slice(prefix.length)) : null;
+      return m ? Number(m[1]) : undefined;
+    };
+    const observedPods = pods.items.flatMap((p) => {
+      const ordinal = ordinalOfObject(p.metadata?.name, `${name}-`);
+      if (ordinal === undefined) return [];
+      const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      return [{ name: p.metadata!.name!, ordinal, ready, deleting: !!p.metadata?.deletionTimestamp }];
+    });
+    const observedPvcs = pvcs.items.flatMap((p) => {
+      const ordinal = ordinalOfObject(p.metadata?.name, `data-${name}-`);
+      return ordinal === undefined ? [] : [{ name: p.metadata!.name!, ordinal, deleting: !!p.metadata?.deletionTimestamp }];
+    });
+
+    // Ask every member that may exist: pods the StatefulSet runs and members the last status listed.
+    const ordinals = new Set<number>(observedPods.map((p) => p.ordinal));
+    for (let i = 0; i < (sts?.spec?.replicas ?? 0); i++) ordinals.add(i);
+    for (const m of cluster.status?.members ?? []) {
+      const k = ordinalFromPeerURL(name, namespace, m.peerURL ?? '');
+      if (k !== undefined) ordinals.add(k);
+    }
+    const endpoints = [...ordinals].sort((a, b) => a - b).map((k) => clientURL(name, namespace, k));
+    const view = await this.etcd.observe(endpoints);
+
+    let memberEntries: Record<string, MemberStartEntry> | undefined;
+    if (cm) {
+      memberEntries = {};
+      for (const [key, text] of Object.entries(cm.data ?? {})) {
+        const entry = objects.parseEntry(text);
+        if (entry) memberEntries[key] = entry;
+      }
+    }
+    const pdbMin = pdb?.spec?.minAvailable;
+    const observed: Observed = {
+      now: Date.now(),
+      cluster,
+      etcd: toObservation(view, name, namespace),
+      servicesPresent: !!headless && !!client,
+      statefulSet: sts ? { replicas: sts.spec?.replicas ?? 0 } : undefined,
+      pdb: pdb ? { minAvailable: typeof pdbMin === 'number' ? pdbMin : Number(pdbMin ?? 0) } : undefined,
+      memberEntries,
+      pods: observedPods,
+      pvcs: observedPvcs,
+    };
+    return { observed, view };
+  }
+
+  private leaderEndpoint(view: EtcdView): string {
+    const s = view.leaderId ? view.status.get(view.leaderId) : undefined;
+    if (!s) throw new Error('no leader endpoint to send the membership change to');
+    return s.endpoint;
+  }
+
+  private async execute(c: EtcdCluster, o: Observed, view: EtcdView, step: Step, log: Logger): Promise<PassResult> {
+    const name = c.metadata.name!;
+    const namespace = c.metadata.namespace!;
+    const fp = (p: Parameters<typeof failpoint>[0]) => failpoint(p, (msg) => log.warn(msg));
+    const done = (kind: string) => {
+      membershipSteps.inc({ kind });
+      return { requeueMs: AFTER_STEP_MS };
+    };
+    switch (step.kind) {
+      case 'idle':
+        return {};
+      case 'wait':
+        return { requeueMs: step.requeueMs };
+      case 'blocked':
+        return { requeueMs: BLOCKED_REQUEUE_MS };
+      case 'ensure-services':
+        await this.kube.ensureCreated(objects.headlessService(c), 'services');
+        await this.kube.ensureCreated(objects.clientService(c), 'services');
+        return done(step.kind);
+      case 'ensure-pdb': {
+        const body = objects.pdb(c, this.kube.pdbApiVersion, step.minAvailable);
+        if (o.pdb) await this.kube.mergePatch(body, 'poddisruptionbudgets');
+        else await this.kube.ensureCreated(body, 'poddisruptionbudgets');
+        return done(step.kind);
+      }
+      case 'write-member-entries': {
+        const body = objects.membersConfigMap(c, step.entries);
+        if (o.memberEntries) {
+          // Replace the data wholesale: entries of members no longer in etcd must go.
+          await this.kube.counted('replace', 'configmaps', this.kube.core.replaceNamespacedConfigMap({ name: body.metadata!.name!, namespace, body }));
+        } else {
+          await this.kube.ensureCreated(body, 'configmaps');
+        }
+        fp('after-configmap');
+        return done(step.kind);
+      }
+      case 'create-statefulset':
+        await this.kube.ensureCreated(objects.statefulSet(c, this.opts.imageRepository, 1), 'statefulsets');
+        await this.event(c, 'Normal', 'StatefulSetCreated', `created StatefulSet ${name} with ${memberName(name, 0)} bootstrapping a new etcd cluster`);
+        return done(step.kind);
+      case 'scale-statefulset': {
+        const grow = step.replicas > (o.statefulSet?.replicas ?? 0);
+        await this.kube.scaleStatefulSet(namespace, name, step.replicas);
+        log.info({ replicas: step.replicas }, step.message);
+        fp(grow ? 'after-sts-grow' : 'after-sts-shrink');
+        return done(step.kind);
+      }
+      case 'delete-pvc':
+        fp('before-pvc-delete');
+        try {
+          await this.kube.counted('delete', 'persistentvolumeclaims', this.kube.core.deleteNamespacedPersistentVolumeClaim({ name: step.name, namespace }));
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        await this.event(c, 'Normal', 'PVCDeleted', `deleted ${step.name}: ${step.message}`);
+        return done(step.kind);
+      case 'add-learner': {
+        const added = await this.etcd.addLearner(this.leaderEndpoint(view), step.peerURL);
+        log.info({ member: step.name, id: added.id }, 'member added as learner');
+        fp('after-learner-add');
+        await this.event(c, 'Normal', 'MemberAdded', `added ${step.name} (${added.id}) as a learner at ${step.peerURL}`);
+        return done(step.kind);
+      }
+      case 'promote': {
+        try {
+          await this.etcd.promote(this.leaderEndpoint(view), step.member.id);
+        } catch (err) {
+          if (!isLearnerNotInSync(err)) throw err;
+          const age = step.addedAt ? o.now - Date.parse(step.addedAt) : 0;
+          if (age > PROMOTE_WARN_AFTER_MS && !this.warnedLearners.has(step.member.id)) {
+            this.warnedLearners.add(step.member.id);
+            await this.event(c, 'Warning', 'LearnerNotInSync', `learner ${step.member.name} has not caught up with the leader ${Math.round(age / 1000)}s after being added; still retrying`);
+          }
+          return { requeueMs: SHORT_REQUEUE_MS };
+        }
+        this.warnedLearners.delete(step.member.id);
+        fp('after-promote');
+        await this.event(c, 'Normal', 'MemberPromoted', `promoted ${step.member.name} (${step.member.id}) to a voting member`);
+        return done(step.kind);
+      }
+      case 'move-leader':
+        await this.etcd.moveLeader(this.leaderEndpoint(view), step.to.id);
+        fp('after-move-leader');
+        await this.event(c, 'Normal', 'LeaderMoved', `moved leadership from ${step.from.name} to ${step.to.name} before removing ${step.from.name}`);
+        return done(step.kind);
+      case 'remove-member':
+        await this.etcd.remove(this.leaderEndpoint(view), step.member.id);
+        fp('after-member-remove');
+        await this.event(
+          c,
+          step.reason === 'ScaleDown' ? 'Normal' : 'Warning',
+          'MemberRemoved',
+          `removed ${step.member.isLearner ? 'learner ' : ''}${step.member.name} (${step.member.id}) from etcd: ${step.message}`,
+        );
+        return done(step.kind);
+    }
+  }
+
+  private async resizeRecord(c: EtcdCluster): Promise<ResizeRecord | undefined> {
+    const fromAnnotations = parseResizeRecord(c.metadata.annotations);
+    if (fromAnnotations && fromAnnotations.to === c.spec.size) return fromAnnotations;
+    const prev = c.status?.lastResize;
+    // Already recorded for this size: no need to read Events every pass.
+    if (prev && prev.to === c.spec.size && prev.requestedBy) return undefined;
+    const events = await this.kube.core.listNamespacedEvent({
+      namespace: c.metadata.namespace!,
+      fieldSelector: `involvedObject.name=${c.metadata.name},reason=${RESIZE_REQUESTED_REASON}`,
+    });
+    return latestResizeRecord(
+      events.items.filter((e) => e.involvedObject?.uid === c.metadata.uid),
+      c.spec.size,
+    );
+  }
+
+  private async writeStatus(c: EtcdCluster, o: Observed, step: Step, log: Logger): Promise<void> {
+    let resize: ResizeRecord | undefined;
+    try {
+      resize = await this.resizeRecord(c);
+    } catch (err) {
+      log.warn({ err: errorText(err) }, 'could not read ResizeRequested events');
+    }
+    const status = deriveStatus({ observed: o, step, resize }, new Date().toISOString());
+    const prev = c.status;
+    if (statusEqual(prev, status)) return;
+    await this.kube.patchStatus(c, status);
+    await this.statusEvents(c, prev, status);
+  }
+
+  /** Events on transitions only, so a blocked cluster does not flood the Event stream. */
+  private async statusEvents(c: EtcdCluster, prev: EtcdClusterStatus | undefined, next: EtcdClusterStatus): Promise<void> {
+    const was = findCondition(prev, 'Degraded');
+    const now = findCondition(next, 'Degraded');
+    if (now?.status === 'True' && (was?.status !== 'True' || was.message !== now.message)) {
+      await this.event(c, 'Warning', now.reason, now.message);
+    }
+    const lr = next.lastResize;
+    if (lr?.completedAt && lr.completedAt !== prev?.lastResize?.completedAt) {
+      await this.event(c, 'Normal', 'ResizeCompleted', `resize ${lr.from} -> ${lr.to} completed${lr.requestedBy ? ` (requested by ${lr.requestedBy})` : ''}`);
+    }
+  }
+
+  async event(c: EtcdCluster, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const now = new Date();
+    const body: CoreV1Event = {
+      metadata: { generateName: `${c.metadata.name}.`, namespace: c.metadata.namespace },
+      involvedObject: { apiVersion: API_VERSION, kind: KIND, name: c.metadata.name, namespace: c.metadata.namespace, uid: c.metadata.uid },
+      type,
+      reason,
+      message,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      source: { component: 'etcd-controller' },
+      reportingComponent: 'etcd-controller',
+    };
+    try {
+      await this.kube.counted('create', 'events', this.kube.core.createNamespacedEvent({ namespace: c.metadata.namespace!, body }));
+    } catch (err) {
+      this.log.warn({ reason, err: errorText(err) }, 'could not record Event');
+    }
+  }
+}
+
+function toObservation(view: EtcdView, cluster: string, namespace: string): EtcdObservation {
+  const members: ObservedMember[] | undefined = view.members?.map((m) => {
+    const peer = m.peerURLs[0] ?? '';
+    const ordinal = ordinalFromPeerURL(cluster, namespace, peer);
+    const s = view.status.get(m.id);
+    // Healthy: answers, has the leader the authoritative view names, and raises no alarm.
+    const healthy = !!s && !!s.leader && (!view.leaderId || s.leader === view.leaderId) && s.errors.length === 0;
+    return {
+      id: m.id,
+      name: ordinal !== undefined ? memberName(cluster, ordinal) : m.name,
+      ordinal,
+      peerURL: peer,
+      clientURL: m.clientURLs[0] ?? (ordinal !== undefined ? clientURL(cluster, namespace, ordinal) : ''),
+      isLearner: m.isLearner,
+      started: m.name !== '',
+      healthy,
+    };
+  });
+  return { members, authoritative: view.authoritative, leaderId: view.leaderId, problem: view.problem };
+}
+
+function errorText(err: unknown): string {
+  if (err && typeof err === 'object' && 'body' in err) {
+    const body = (err as { body?: unknown }).body;
+    try {
+      const parsed = typeof body === 'string' ? JSON.parse(body) : body;
+      if (parsed && typeof parsed === 'object' && 'message' in parsed) return String((parsed as { message: unknown }).message);
+    } catch {
+      // Not JSON: fall through to the message.
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,53 @@
+// How members, their pods, URLs, PVCs and etcd IDs are named: one place, so the controller's StatefulSet,
+// its ConfigMap entries and its reading of etcd's member list always agree.
+
+export const CLIENT_PORT = 2379;
+export const PEER_PORT = 2380;
+/** Name of the StatefulSet's volumeClaimTemplate: PVCs are `data-NAME-k`. */
+export const DATA_VOLUME = 'data';
+
+export function memberName(cluster: string, ordinal: number): string {
+  return `${cluster}-${ordinal}`;
+}
+
+/** The pod's DNS name behind the headless Service NAME (hostname + subdomain). */
+export function memberHost(cluster: string, namespace: string, ordinal: number): string {
+  return `${memberName(cluster, ordinal)}.${cluster}.${namespace}.svc`;
+}
+
+export function peerURL(cluster: string, namespace: string, ordinal: number): string {
+  return `http://${memberHost(cluster, namespace, ordinal)}:${PEER_PORT}`;
+}
+
+export function clientURL(cluster: string, namespace: string, ordinal: number): string {
+  return `http://${memberHost(cluster, namespace, ordinal)}:${CLIENT_PORT}`;
+}
+
+export function pvcName(cluster: string, ordinal: number): string {
+  return `${DATA_VOLUME}-${memberName(cluster, ordinal)}`;
+}
+
+/**
+ * The ordinal a peer URL belongs to, or undefined when the URL is not one this controller names.
+ * A learner that has not started yet has no name in etcd's list: its peer URL is its identity.
+ */
+export function ordinalFromPeerURL(cluster: string, namespace: string, url: string): number | undefined {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+  const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`^${escaped(cluster)}-(\\d+)\\.${escaped(cluster)}\\.${escaped(namespace)}\\.svc(\\.cluster\\.local)?$`).exec(host);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** etcd member IDs are 64-bit: etcd3 gives decimal strings; we show and store 16 lower-case hex digits. */
+export function memberIdHex(decimal: string): string {
+  return BigInt(decimal).toString(16).padStart(16, '0');
+}
+
+export function memberIdDecimal(hex: string): string {
+  return BigInt(`0x${hex}`).toString(10);
+}

@@ -1,0 +1,73 @@
+// What deserves an operator's attention in a cluster's state: the Warnings section of `kubectl etcd status`.
+// Pure: callers pass what they read (the EtcdCluster and per-member live figures) and the time.
+import type { EtcdClusterStatus } from './api.js';
+import { findCondition } from './conditions.js';
+import { faultTolerance, quorum } from './quorum.js';
+
+/** etcd's default backend quota (--quota-backend-bytes unset). */
+export const DEFAULT_QUOTA_BYTES = 2 * 1024 ** 3;
+export const DB_QUOTA_WARN_RATIO = 0.8;
+/** A learner normally catches up in seconds; longer than this means it is stuck. */
+export const LEARNER_STUCK_MS = 2 * 60 * 1000;
+
+export type WarningCode = 'EvenSize' | 'LearnerStuck' | 'MemberUnhealthy' | 'DbNearQuota' | 'StatusStale';
+
+export interface ClusterWarning {
+  code: WarningCode;
+  message: string;
+}
+
+export interface MemberFacts {
+  name: string;
+  /** From etcd's maintenance status; undefined when it could not be read. */
+  dbSize?: number;
+  /** When the member's pod was created (RFC 3339). */
+  podCreatedAt?: string;
+}
+
+export interface WarningFacts {
+  specSize: number;
+  generation?: number;
+  status?: EtcdClusterStatus;
+  members: MemberFacts[];
+  now: Date;
+}
+
+export function clusterWarnings(f: WarningFacts): ClusterWarning[] {
+  const out: ClusterWarning[] = [];
+  const st = f.status;
+  if (st?.observedGeneration !== undefined && f.generation !== undefined && st.observedGeneration < f.generation) {
+    out.push({ code: 'StatusStale', message: `status is stale: the controller observed generation ${st.observedGeneration} of ${f.generation}; it may be down or busy (check its logs)` });
+  }
+  const size = st?.size ?? f.specSize;
+  if (size % 2 === 0) {
+    out.push({ code: 'EvenSize', message: `even size ${size}: it tolerates ${faultTolerance(size)} failure(s), no more than ${size - 1} members would; prefer an odd size` });
+  }
+  for (const m of st?.members ?? []) {
+    if (!m.healthy) {
+      const role = m.isLearner ? 'learner' : 'voting member';
+      out.push({ code: 'MemberUnhealthy', message: `${role} ${m.name} is unhealthy; quorum needs ${quorum(st?.size ?? size)} healthy voting members` });
+    }
+    if (m.isLearner) {
+      const since = learnerSince(f, m.name);
+      if (since !== undefined && f.now.getTime() - since > LEARNER_STUCK_MS) {
+        out.push({ code: 'LearnerStuck', message: `learner ${m.name} has not been promoted for ${Math.round((f.now.getTime() - since) / 60000)} min: it may not be catching up with the leader (check its pod and logs)` });
+      }
+    }
+  }
+  for (const m of f.members) {
+    if (m.dbSize !== undefined && m.dbSize > DB_QUOTA_WARN_RATIO * DEFAULT_QUOTA_BYTES) {
+      const pct = Math.round((m.dbSize / DEFAULT_QUOTA_BYTES) * 100);
+      out.push({ code: 'DbNearQuota', message: `${m.name}: database is ${pct}% of the default 2 GiB quota: compact and defragment, or raise --quota-backend-bytes, before etcd raises a NOSPACE alarm` });
+    }
+  }
+  return out;
+}
+
+/** A learner exists from when its pod was created, else (no pod yet) from when the resize started. */
+function learnerSince(f: WarningFacts, name: string): number | undefined {
+  const created = f.members.find((m) => m.name === name)?.podCreatedAt;
+  const started = findCondition(f.status, 'Progressing')?.lastTransitionTime;
+  const t = Date.parse(created ?? started ?? '');
+  return Number.isNaN(t) ? undefined : t;
+}

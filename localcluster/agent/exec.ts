@@ -1,0 +1,20 @@
+// Runs a short host command (ip, hosts-set.sh) and fails with its stderr, so errors name their cause.
+import { execFile } from 'node:child_process';
+
+export function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 15000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    });
+    // A program that exits without reading its input must not turn into an EPIPE error event.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/** The start time of a process (field 22 of /proc/PID/stat), which tells a live process from a recycled pid. */
+export function procStartTime(stat: string): string | undefined {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return rest[19];
+}

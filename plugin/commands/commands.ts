@@ -1,0 +1,38 @@
+// The commands: names, flags and help only. Each handler imports its implementation when it runs, so
+// `--help`, `version` and `completion` load no API code.
+import type { Argv } from 'yargs';
+import type { GlobalArgs } from '../cli/session.js';
+import { DEFAULT_MAX_SIZE } from '../../core/api.js';
+
+type Args = GlobalArgs & Record<string, unknown>;
+
+export function registerCommands<T extends GlobalArgs>(y: Argv<T>, run: (task: () => Promise<void>, api: boolean) => Promise<void>): Argv<T> {
+  return y
+    .command('status [name]', 'Show a cluster at a glance (or every cluster, without NAME)', (b) => b
+      .positional('name', { type: 'string', describe: 'EtcdCluster name' })
+      .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Redraw on change until Ctrl-C' })
+      .example('$0 status demo', 'Summary, resize, members, conditions, events and warnings of demo')
+      .example('$0 status demo -o json', 'The same as JSON; .status is the EtcdCluster status as stored'),
+    (a) => run(async () => (await import('./status/run.js')).runStatus(a as Args & { name?: string; watch?: boolean }), true))
+    .command(['list', 'ls'], 'List clusters, one line each', (b) => b.example('$0 list -A', 'Every cluster of every namespace'),
+      (a) => run(async () => (await import('./list/run.js')).runList(a as Args), true))
+    .command('members <name>', "Show a cluster's members with live figures from etcd", (b) => b
+      .positional('name', { type: 'string', demandOption: true, describe: 'EtcdCluster name' }),
+    (a) => run(async () => (await import('./members/run.js')).runMembers(a as Args & { name: string }), true))
+    .command('scale <name>', 'Resize a cluster safely: preflight, plan, confirm, dry run, change, progress', (b) => b
+      .positional('name', { type: 'string', demandOption: true, describe: 'EtcdCluster name' })
+      .option('replicas', { type: 'number', demandOption: true, describe: 'The wanted number of voting members' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation' })
+      .option('wait', { type: 'boolean', default: true, describe: 'Wait until the resize is done (--no-wait to return at once)' })
+      .option('timeout', { type: 'string', default: '10m', describe: 'How long to wait (e.g. 90s, 10m)' })
+      .option('max-size', { type: 'number', default: DEFAULT_MAX_SIZE, describe: "The webhook's --max-size, for the preflight (the server-side dry run has the last word)" })
+      .example('$0 scale demo --replicas 3', 'Grow demo to 3 members, one learner at a time')
+      .epilog('Exit codes: 0 done, 1 error or not confirmed, 2 denied by policy, 3 timed out (the resize goes on), 130 interrupted while waiting (the resize goes on).'),
+    (a) => run(async () => (await import('./scale/run.js')).runScale(a as unknown as import('./scale/run.js').ScaleArgs), true))
+    .command('completion <shell>', 'Print a shell completion script (bash or zsh)', (b) => b
+      .positional('shell', { choices: ['bash', 'zsh'] as const, demandOption: true })
+      .epilog('kubectl 1.26+ completes `kubectl etcd ...` by itself through kubectl_complete-etcd on PATH; this script completes `kubectl-etcd ...`.\n  bash: source <(kubectl etcd completion bash)\n  zsh:  source <(kubectl etcd completion zsh)'),
+    (a) => run(async () => (await import('./completion/run.js')).runCompletion(a.shell as 'bash' | 'zsh'), false))
+    .command('version', 'Print the plugin version', (b) => b,
+      (a) => run(async () => (await import('./version/run.js')).runVersion(a as Args), false));
+}

@@ -1,0 +1,40 @@
+// Reads everything `status NAME` shows, in parallel, keeping whatever arrives: only the EtcdCluster itself
+// is required; pods, Events and each member's figures that fail become lines of "Could not read".
+import type { Connection } from '../../kube/connection.js';
+import { getCluster, listEvents, listPods, memberStatus, type EtcdStatusResponse } from '../../kube/resources.js';
+import { explain } from '../../cli/explain.js';
+import { buildView, type ClusterView } from './view.js';
+
+export function clusterLabel(ns: string, name: string): string {
+  return `EtcdCluster "${name}" in namespace "${ns}"`;
+}
+
+export async function gatherView(conn: Connection, ns: string, name: string): Promise<ClusterView> {
+  const unreadable: string[] = [];
+  const soft = <T>(what: string, p: Promise<T>): Promise<T | undefined> =>
+    p.catch((e: unknown) => {
+      unreadable.push(`${what}: ${explain(e).message}`);
+      return undefined;
+    });
+  const podsP = soft('pods', listPods(conn, ns, name));
+  const eventsP = soft('events', listEvents(conn, ns, name));
+  let cluster;
+  try {
+    cluster = await getCluster(conn, ns, name);
+  } catch (e) {
+    // Settle the side reads so no rejection goes unhandled.
+    await Promise.all([podsP, eventsP]);
+    throw explain(e, clusterLabel(ns, name));
+  }
+  const pods = await podsP;
+  // Ask each member whose pod runs; a learner whose pod does not exist yet has nothing to ask.
+  const running = new Set((pods ?? []).filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp).map((p) => p.metadata.name));
+  const targets = (cluster.status?.members ?? []).map((m) => m.name).filter((n) => pods === undefined || running.has(n));
+  const live = new Map<string, EtcdStatusResponse>();
+  await Promise.all(targets.map(async (member) => {
+    const s = await soft(`${member} (etcd status via the pod proxy)`, memberStatus(conn, ns, member));
+    if (s) live.set(member, s);
+  }));
+  const events = await eventsP;
+  return buildView({ cluster, pods, events, live, unreadable: unreadable.sort(), now: new Date() });
+}

@@ -1,0 +1,110 @@
+// The reads and writes the plugin makes, each one request: EtcdClusters, their pods and Events, the /scale
+// subresource, and etcd's own maintenance status through the API server's pod proxy.
+import { API_VERSION, PLURAL, selectorFor, type EtcdCluster } from '../../core/api.js';
+import { CLIENT_PORT } from '../../core/member-naming.js';
+import type { Connection } from './connection.js';
+import { kubeRequest, kubeWatch, type KubeResponse } from './http.js';
+
+export const FIELD_MANAGER = 'kubectl-etcd';
+/** Member figures are extras: a slow member must not hold up the rest of `status`. */
+export const MEMBER_TIMEOUT_MS = 3_000;
+
+/** The parts of core/v1 Pod the plugin shows. */
+export interface Pod {
+  metadata: { name: string; creationTimestamp?: string; labels?: Record<string, string>; deletionTimestamp?: string };
+  spec?: { nodeName?: string };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { name: string; ready: boolean; restartCount: number }[];
+  };
+}
+
+/** The parts of core/v1 Event the plugin shows. */
+export interface KubeEvent {
+  metadata: { name: string; creationTimestamp?: string };
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  eventTime?: string;
+}
+
+/** etcd's /v3/maintenance/status answer through the grpc-gateway (64-bit numbers arrive as decimal strings). */
+export interface EtcdStatusResponse {
+  header?: { cluster_id?: string; member_id?: string; revision?: string; raft_term?: string };
+  version?: string;
+  dbSize?: string;
+  dbSizeInUse?: string;
+  leader?: string;
+  raftIndex?: string;
+  raftTerm?: string;
+  raftAppliedIndex?: string;
+  isLearner?: boolean;
+  errors?: string[];
+}
+
+export interface Scale {
+  spec?: { replicas?: number };
+  status?: { replicas?: number; selector?: string };
+}
+
+const base = (ns: string) => `/apis/${API_VERSION}/namespaces/${encodeURIComponent(ns)}/${PLURAL}`;
+
+export async function getCluster(conn: Connection, ns: string, name: string): Promise<EtcdCluster> {
+  return (await kubeRequest<EtcdCluster>(conn, { path: `${base(ns)}/${encodeURIComponent(name)}` })).body;
+}
+
+/** ns undefined = every namespace (-A). */
+export async function listClusters(conn: Connection, ns: string | undefined, timeoutMs?: number): Promise<EtcdCluster[]> {
+  const path = ns === undefined ? `/apis/${API_VERSION}/${PLURAL}` : base(ns);
+  return (await kubeRequest<{ items: EtcdCluster[] }>(conn, { path, timeoutMs })).body.items ?? [];
+}
+
+export async function listPods(conn: Connection, ns: string, cluster: EtcdCluster | string): Promise<Pod[]> {
+  const selector = typeof cluster === 'string' ? selectorFor(cluster) : cluster.status?.selector || selectorFor(cluster.metadata.name ?? '');
+  const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`;
+  return (await kubeRequest<{ items: Pod[] }>(conn, { path, query: { labelSelector: selector } })).body.items ?? [];
+}
+
+/** The Events of one EtcdCluster, oldest first. */
+export async function listEvents(conn: Connection, ns: string, name: string): Promise<KubeEvent[]> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/events`;
+  const query = { fieldSelector: `involvedObject.kind=EtcdCluster,involvedObject.name=${name}` };
+  const items = (await kubeRequest<{ items: KubeEvent[] }>(conn, { path, query })).body.items ?? [];
+  return items.sort((a, b) => eventTime(a) - eventTime(b));
+}
+
+export function eventTime(e: KubeEvent): number {
+  return Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '') || 0;
+}
+
+export async function memberStatus(conn: Connection, ns: string, pod: string): Promise<EtcdStatusResponse> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}:${CLIENT_PORT}/proxy/v3/maintenance/status`;
+  return (await kubeRequest<EtcdStatusResponse>(conn, { method: 'POST', path, body: {}, timeoutMs: MEMBER_TIMEOUT_MS })).body;
+}
+
+/** A merge patch of spec.replicas on the /scale subresource, so the webhook's /scale rules apply. */
+export function patchScale(conn: Connection, ns: string, name: string, replicas: number, dryRun: boolean): Promise<KubeResponse<Scale>> {
+  return kubeRequest<Scale>(conn, {
+    method: 'PATCH',
+    path: `${base(ns)}/${encodeURIComponent(name)}/scale`,
+    query: { fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined },
+    body: { spec: { replicas } },
+    contentType: 'application/merge-patch+json',
+  });
+}
+
+export function watchCluster(conn: Connection, ns: string, name: string, signal: AbortSignal, onChange: (c: EtcdCluster) => void): Promise<void> {
+  return kubeWatch(conn, { path: base(ns), query: { fieldSelector: `metadata.name=${name}`, timeoutSeconds: '300' }, signal }, (type, object) => {
+    if (type === 'ADDED' || type === 'MODIFIED') onChange(object as EtcdCluster);
+  });
+}
+
+/** Names of the EtcdClusters in a namespace, for completion. */
+export async function clusterNames(conn: Connection, ns: string, timeoutMs: number): Promise<string[]> {
+  return (await listClusters(conn, ns, timeoutMs)).map((c) => c.metadata.name ?? '').filter((n) => n !== '');
+}

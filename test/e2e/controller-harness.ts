@@ -1,0 +1,95 @@
+// Runs bin/etcd-controller as a host process against a test cluster and reads the truth back
+// (etcdctl on the members' DNS names, kubectl for objects and printer columns).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { EtcdCluster } from '../../core/api.js';
+import { ROOT, type TestCluster } from '../helpers/cluster.js';
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface ControllerProcess {
+  proc: ChildProcess;
+  log: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(): Promise<void>;
+}
+
+export function startController(kubeconfig: string, namespace: string, env: Record<string, string> = {}): ControllerProcess {
+  const proc = spawn(
+    resolve(ROOT, 'bin/etcd-controller'),
+    ['--kubeconfig', kubeconfig, '--namespace', namespace, '--metrics-addr', '127.0.0.1:0', '--leader-election-namespace', namespace, '--resync-seconds', '5'],
+    { env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log: string[] = [];
+  const keep = (b: Buffer) => {
+    log.push(...b.toString().split('\n').filter(Boolean));
+    if (log.length > 2000) log.splice(0, log.length - 2000);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
+  return {
+    proc,
+    log,
+    exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        await Promise.race([exited, sleep(5000).then(() => proc.kill('SIGKILL'))]);
+        await exited;
+      }
+    },
+  };
+}
+
+export type Kubectl = (args: string[], opts?: { input?: string }) => Promise<string>;
+
+/** kubectl on the test cluster returning stdout, throwing with stderr on failure. */
+export function kubectlOf(tc: TestCluster): Kubectl {
+  return async (args, opts) => {
+    const r = await tc.kubectl(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+  };
+}
+
+export async function getCluster(kubectl: Kubectl, ns: string, name: string): Promise<EtcdCluster> {
+  return JSON.parse(await kubectl(['-n', ns, 'get', 'etcdcluster', name, '-o', 'json'])) as EtcdCluster;
+}
+
+export interface EtcdctlMember {
+  id: string;
+  status: string;
+  name: string;
+  peerURL: string;
+  clientURL: string;
+  isLearner: boolean;
+}
+
+/** `etcdctl member list` (simple output: hex IDs, no float64 rounding) through the first endpoint that answers. */
+export async function etcdctlMembers(endpoints: string[]): Promise<EtcdctlMember[]> {
+  let last: unknown;
+  for (const e of endpoints) {
+    try {
+      const { stdout } = await run('etcdctl', ['--endpoints', e, '--command-timeout=3s', 'member', 'list'], { env: { ...process.env, ETCDCTL_API: '3' } });
+      return stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [id, status, name, peerURL, clientURL, learner] = line.split(', ');
+          return { id, status, name, peerURL, clientURL, isLearner: learner === 'true' };
+        });
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw new Error(`etcdctl member list failed on ${endpoints.join(', ')}: ${String(last)}`);
+}
+
+export async function etcdctl(endpoint: string, args: string[]): Promise<string> {
+  const { stdout } = await run('etcdctl', ['--endpoints', endpoint, '--command-timeout=5s', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
+  return stdout;
+}

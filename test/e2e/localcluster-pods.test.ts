@@ -1,0 +1,201 @@
+// What the node agent does for single pods: Service -> Endpoints -> an HTTPS server in a pod reached from the
+// host, honest status for unknown images and crashing processes, env/volumes/ServiceAccount token in the pod.
+import { readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { join } from 'node:path';
+import { useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
+
+const TEST_MS = 180000;
+const ETCD_IMAGE = 'gcr.io/etcd-development/etcd:v3.4.23';
+
+let cluster: TestCluster;
+let ns: string;
+
+interface ContainerStatus {
+  ready: boolean;
+  restartCount: number;
+  state: { waiting?: { reason: string; message?: string }; running?: object; terminated?: { exitCode: number } };
+  lastState: { terminated?: { exitCode: number; reason: string } };
+}
+interface Pod {
+  status: { phase: string; podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: ContainerStatus[] };
+}
+
+async function apply(yaml: string): Promise<void> {
+  const r = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], { input: yaml });
+  if (r.code !== 0) throw new Error(`kubectl apply: ${r.stderr}`);
+}
+
+async function pod(name: string): Promise<Pod> {
+  const r = await cluster.kubectl(['get', 'pod', name, '-n', ns, '-o', 'json']);
+  if (r.code !== 0) throw new Error(`kubectl get pod ${name}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as Pod;
+}
+
+const logOf = (podName: string, container: string): string => {
+  try { return readFileSync(join(cluster.stateDir, 'logs', `${ns}_${podName}_${container}.log`), 'utf8'); } catch { return ''; }
+};
+
+function httpsGetFrom(ip: string, port: number, path: string): Promise<{ status: number; body: string; encrypted: boolean; issuer: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet({ host: ip, port, path, rejectUnauthorized: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => {
+        const sock = res.socket as import('node:tls').TLSSocket;
+        resolve({ status: res.statusCode ?? 0, body, encrypted: sock.encrypted === true, issuer: JSON.stringify(sock.getPeerCertificate?.()?.issuer ?? {}) });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+beforeAll(async () => {
+  cluster = await useTestCluster();
+  ns = await cluster.createNamespace('lc-pods');
+}, TEST_MS);
+
+afterAll(async () => {
+  if (ns) await cluster.deleteNamespace(ns);
+}, TEST_MS);
+
+test('a Service gets Endpoints with the pod address, and the pod\'s HTTPS server answers the host there', async () => {
+  await apply(`
+apiVersion: v1
+kind: Service
+metadata: {name: secure}
+spec:
+  selector: {app: secure}
+  ports: [{name: https, port: 2379, targetPort: 2379}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: secure, labels: {app: secure}}
+spec:
+  containers:
+  - name: etcd
+    image: ${ETCD_IMAGE}
+    command: [etcd]
+    args: [--data-dir=/data, --auto-tls, --listen-client-urls=https://0.0.0.0:2379, --advertise-client-urls=https://$(POD_IP):2379]
+    env: [{name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}]
+    readinessProbe:
+      httpGet: {scheme: HTTPS, path: /health, port: 2379}
+      periodSeconds: 1
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, emptyDir: {}}]
+`);
+  const ready = await waitFor(async () => {
+    const p = await pod('secure');
+    return p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+  }, { timeoutMs: 60000, what: 'pod secure Ready (HTTPS readiness probe)' });
+  const podIP = ready.status.podIP!;
+  expect(podIP).toMatch(/^10\.244\./);
+  const address = await waitFor(async () => {
+    const r = await cluster.kubectl(['get', 'endpoints', 'secure', '-n', ns, '-o', 'jsonpath={.subsets[0].addresses[0].ip}:{.subsets[0].ports[0].port}']);
+    return r.code === 0 && r.stdout.includes('.') ? r.stdout : undefined;
+  }, { timeoutMs: 30000, what: 'Endpoints of Service secure' });
+  expect(address).toBe(`${podIP}:2379`);
+  const [ip, port] = address.split(':');
+  const res = await httpsGetFrom(ip, Number(port), '/health');
+  expect(res.encrypted).toBe(true);
+  expect(res.status).toBe(200);
+  expect(JSON.parse(res.body)).toEqual({ health: 'true' });
+}, TEST_MS);
+
+test('an image the agent cannot run gets a clear waiting reason, never Running', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: unknown-image}
+spec:
+  containers: [{name: web, image: docker.io/library/nginx:1.25}]
+`);
+  const status = await waitFor(async () => {
+    const s = (await pod('unknown-image')).status;
+    return s.containerStatuses?.[0]?.state.waiting?.reason === 'ErrImagePull' ? s : undefined;
+  }, { timeoutMs: 30000, what: 'pod unknown-image to report ErrImagePull' });
+  expect(status.phase).toBe('Pending');
+  expect(status.containerStatuses![0].state.waiting!.message).toContain('image "docker.io/library/nginx:1.25" is not runnable on the local node agent');
+  expect(status.containerStatuses![0].ready).toBe(false);
+  expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+  const shown = await cluster.kubectl(['get', 'pod', 'unknown-image', '-n', ns, '--no-headers']);
+  expect(shown.stdout).toContain('ErrImagePull');
+}, TEST_MS);
+
+test('a crashing process is restarted with a growing restartCount and its exit code in lastState', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  containers:
+  - name: main
+    image: ${ETCD_IMAGE}
+    command: [/bin/sh, -c, 'echo crash-run; exit 3']
+`);
+  const s = await waitFor(async () => {
+    const c = (await pod('crasher')).status.containerStatuses?.[0];
+    return c && c.restartCount >= 2 ? c : undefined;
+  }, { timeoutMs: 60000, what: 'container main of pod crasher to be restarted twice' });
+  expect(s.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+  expect(s.ready).toBe(false);
+  expect(logOf('crasher', 'main').match(/^crash-run$/gm)?.length).toBeGreaterThanOrEqual(3);
+}, TEST_MS);
+
+test('env (fieldRef, Secret key), Secret/ConfigMap volumes and a pod-bound ServiceAccount token are in place', async () => {
+  await apply(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {greeting: hello-from-configmap}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: s3cret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: inspector}
+spec:
+  containers:
+  - name: main
+    image: ${ETCD_IMAGE}
+    workingDir: /work
+    command: [/bin/sh, -c]
+    args:
+    - |
+      sa=/var/run/secrets/kubernetes.io/serviceaccount
+      echo "env name=$POD_NAME ns=$POD_NAMESPACE ip=$POD_IP node=$NODE_NAME sa=$SA_NAME password=$PASSWORD api=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"
+      echo "files greeting=$(cat /etc/settings/greeting) password=$(cat /etc/creds/password) ns=$(cat $sa/namespace) cwd=$(pwd) host=$(hostname)"
+      kubectl --server "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT" --certificate-authority $sa/ca.crt \\
+        --token "$(cat $sa/token)" get pods -n kube-system 2>&1 | sed 's/^/api /'
+      echo done
+      sleep 3600
+    env:
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: POD_NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+    - {name: NODE_NAME, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}
+    - {name: SA_NAME, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}
+    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+    volumeMounts:
+    - {name: settings, mountPath: /etc/settings}
+    - {name: creds, mountPath: /etc/creds, readOnly: true}
+  volumes:
+  - {name: settings, configMap: {name: settings}}
+  - {name: creds, secret: {secretName: creds}}
+`);
+  const log = await waitFor(() => (/^done$/m.test(logOf('inspector', 'main')) ? logOf('inspector', 'main') : undefined),
+    { timeoutMs: 60000, what: 'pod inspector to print its report' });
+  const p = await pod('inspector');
+  const node = (await cluster.kubectl(['get', 'pod', 'inspector', '-n', ns, '-o', 'jsonpath={.spec.nodeName}'])).stdout;
+  const api = (await cluster.kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).stdout.replace('https://', '');
+  expect(log).toContain(`env name=inspector ns=${ns} ip=${p.status.podIP} node=${node} sa=default password=s3cret api=${api}`);
+  expect(log).toContain(`files greeting=hello-from-configmap password=s3cret ns=${ns} cwd=/work host=inspector`);
+  // The token is real and bound to the pod's ServiceAccount: the API server knows who it is and RBAC says no.
+  expect(log).toContain(`api Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:${ns}:default" cannot list resource "pods"`);
+  // The mounts exist only in the pod's own mount namespace.
+  expect(() => readFileSync('/etc/settings/greeting')).toThrow();
+}, TEST_MS);

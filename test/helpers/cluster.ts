@@ -1,0 +1,125 @@
+// E2E tests run against a real local cluster instance (localcluster/scripts/cluster-up.sh): the one named
+// by ETCDOP_TEST_CLUSTER (default "e2e"), started here unless it already runs healthy. Instances this run
+// started are stopped by test/helpers/cluster-teardown.ts (jest globalTeardown) unless ETCDOP_KEEP_CLUSTER=1.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const KUBECTL = process.env.ETCDOP_KUBECTL ?? '/usr/bin/kubectl';
+/** Marker files of instances started by a test run (read by the globalTeardown). */
+export const STARTED_DIR = join(ROOT, '.local/test-started-clusters');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface TestCluster {
+  /** Instance name (ETCDOP_TEST_CLUSTER or "e2e"). */
+  name: string;
+  /** Admin kubeconfig of the instance. */
+  kubeconfig: string;
+  /** .local/clusters/<name>/: logs/<ns>_<pod>_<container>.log, pods/, volumes/. */
+  stateDir: string;
+  /** Runs /usr/bin/kubectl with the instance's kubeconfig; never throws on a non-zero exit. */
+  kubectl(args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Creates a namespace named PREFIX-<random> and waits for its default ServiceAccount. */
+  createNamespace(prefix: string): Promise<string>;
+  /** Deletes a namespace and waits until it is gone (its pods stopped by the node agent). */
+  deleteNamespace(namespace: string, timeoutMs?: number): Promise<void>;
+}
+
+/** Runs a program; resolves with its exit code and output (code -1 and a message on timeout). */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timeoutMs = opts.timeoutMs ?? 60000;
+    const timer = setTimeout(() => {
+      stderr += `\n[timed out after ${timeoutMs} ms: ${cmd} ${args.join(' ')}]`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => { clearTimeout(timer); resolvePromise({ code: -1, stdout, stderr: `${stderr}${err.message}` }); });
+    child.on('close', (code) => { clearTimeout(timer); resolvePromise({ code: code ?? -1, stdout, stderr }); });
+    child.stdin.on('error', () => undefined); // a program that exits without reading its input
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+  /** What is awaited, for the failure message ("3 etcd pods Ready"). */
+  what: string;
+}
+
+/**
+ * Calls fn until it returns a value other than undefined/false (which is returned); a throw counts as
+ * "not yet". On timeout fails with `what` and the last error or value seen.
+ */
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: WaitOptions): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = 'no attempt finished';
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined && value !== false) return value as T;
+      last = `last result: ${String(value)}`;
+    } catch (err) {
+      last = `last error: ${(err as Error).message}`;
+    }
+    if (Date.now() >= deadline) throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what} (${last})`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
+  }
+}
+
+const script = (name: string): string => join(ROOT, 'localcluster/scripts', name);
+
+/** Starts (or reuses, when it runs healthy) the test cluster instance. */
+export async function useTestCluster(): Promise<TestCluster> {
+  const name = process.env.ETCDOP_TEST_CLUSTER || 'e2e';
+  const stateDir = join(ROOT, '.local/clusters', name);
+  const kubeconfig = join(stateDir, 'kubeconfig');
+  const status = await run('bash', [script('cluster-status.sh'), '--name', name], { timeoutMs: 30000 });
+  if (status.code !== 0) {
+    // Not running, or running badly: start afresh (cluster-down is a no-op when nothing runs).
+    await run('bash', [script('cluster-down.sh'), '--name', name], { timeoutMs: 120000 });
+    const up = await run('bash', [script('cluster-up.sh'), '--name', name], { timeoutMs: 180000 });
+    if (up.code !== 0) throw new Error(`cluster-up --name ${name} failed (exit ${up.code}):\n${up.stdout}${up.stderr}`);
+    mkdirSync(STARTED_DIR, { recursive: true });
+    writeFileSync(join(STARTED_DIR, name), `${new Date().toISOString()}\n`);
+  }
+  const kubectl = (args: string[], opts: RunOptions = {}): Promise<RunResult> =>
+    run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeoutMs: 60000, ...opts });
+  return {
+    name, kubeconfig, stateDir, kubectl,
+    async createNamespace(prefix: string): Promise<string> {
+      const ns = `${prefix}-${randomBytes(3).toString('hex')}`;
+      const created = await kubectl(['create', 'namespace', ns]);
+      if (created.code !== 0) throw new Error(`kubectl create namespace ${ns}: ${created.stderr}`);
+      // Pods are refused until the controller-manager has made the namespace's default ServiceAccount.
+      await waitFor(async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', ns])).code === 0,
+        { timeoutMs: 30000, what: `ServiceAccount default in namespace ${ns}` });
+      return ns;
+    },
+    async deleteNamespace(namespace: string, timeoutMs = 90000): Promise<void> {
+      await kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found']);
+      await waitFor(async () => {
+        const r = await kubectl(['get', 'namespace', namespace]);
+        return r.code !== 0 && /NotFound/.test(r.stderr);
+      }, { timeoutMs, intervalMs: 1000, what: `namespace ${namespace} to be deleted` });
+    },
+  };
+}

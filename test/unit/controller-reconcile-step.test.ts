@@ -1,0 +1,230 @@
+// The step decision over observed states, including every half-finished state a killed controller can leave.
+import type { EtcdCluster } from '../../core/api.js';
+import { clientURL, memberName, peerURL } from '../../core/member-naming.js';
+import {
+  desiredMemberEntries,
+  LEARNER_START_TIMEOUT_MS,
+  nextStep,
+  type MemberStartEntry,
+  type Observed,
+  type ObservedMember,
+} from '../../core/reconcile-step.js';
+
+const NS = 'ns1';
+const NAME = 'demo';
+const NOW = Date.parse('2026-01-01T00:10:00Z');
+
+function member(k: number, opts: Partial<ObservedMember> = {}): ObservedMember {
+  return {
+    id: (0x1000 + k).toString(16).padStart(16, '0'),
+    name: memberName(NAME, k),
+    ordinal: k,
+    peerURL: peerURL(NAME, NS, k),
+    clientURL: clientURL(NAME, NS, k),
+    isLearner: false,
+    started: true,
+    healthy: true,
+    ...opts,
+  };
+}
+
+function cluster(size: number, statusMembers = 0): EtcdCluster {
+  return {
+    metadata: { name: NAME, namespace: NS, uid: 'u1', generation: 2 },
+    spec: { size, version: '3.4.23' },
+    status: statusMembers
+      ? { members: Array.from({ length: statusMembers }, (_, k) => ({ name: memberName(NAME, k), id: member(k).id, isLearner: false, healthy: true })) }
+      : undefined,
+  };
+}
+
+/** A settled cluster of n members at spec size `size`, with ConfigMap entries matching etcd. */
+function settled(n: number, size: number, patch: Partial<Observed> = {}): Observed {
+  const members = Array.from({ length: n }, (_, k) => member(k));
+  const base: Observed = {
+    now: NOW,
+    cluster: cluster(size, n),
+    etcd: { members, authoritative: true, leaderId: members[0].id },
+    servicesPresent: true,
+    statefulSet: { replicas: n },
+    pdb: { minAvailable: Math.floor(n / 2) + 1 },
+    memberEntries: {},
+    pods: members.map((m) => ({ name: m.name, ordinal: m.ordinal!, ready: true, deleting: false })),
+    pvcs: members.map((m) => ({ name: `data-${m.name}`, ordinal: m.ordinal!, deleting: false })),
+  };
+  base.memberEntries = desiredMemberEntries(base, members);
+  return { ...base, ...patch };
+}
+
+/** Same observation with etcd's list replaced (and ConfigMap entries in step with it unless told otherwise). */
+function withMembers(o: Observed, members: ObservedMember[], opts: { entries?: Record<string, MemberStartEntry> | 'stale'; leader?: number } = {}): Observed {
+  const next: Observed = { ...o, etcd: { ...o.etcd, members, leaderId: member(opts.leader ?? 0).id } };
+  if (opts.entries !== 'stale') next.memberEntries = opts.entries ?? desiredMemberEntries(next, members);
+  return next;
+}
+
+describe('nextStep: creating a cluster', () => {
+  const fresh: Observed = {
+    now: NOW,
+    cluster: cluster(3),
+    etcd: { authoritative: false, problem: 'no member endpoints to ask' },
+    servicesPresent: false,
+    pods: [],
+    pvcs: [],
+  };
+
+  it('creates the Services first', () => {
+    expect(nextStep(fresh).kind).toBe('ensure-services');
+  });
+  it('then the PDB (quorum of one member while bootstrapping)', () => {
+    expect(nextStep({ ...fresh, servicesPresent: true })).toEqual({ kind: 'ensure-pdb', minAvailable: 1 });
+  });
+  it('then the bootstrap entry: member 0 starts a new cluster of itself', () => {
+    const step = nextStep({ ...fresh, servicesPresent: true, pdb: { minAvailable: 1 } });
+    expect(step.kind).toBe('write-member-entries');
+    if (step.kind !== 'write-member-entries') return;
+    expect(step.entries['demo-0']).toMatchObject({ state: 'new', initialCluster: `demo-0=${peerURL(NAME, NS, 0)}` });
+    expect(Object.keys(step.entries)).toEqual(['demo-0']);
+  });
+  it('then the StatefulSet (one replica)', () => {
+    const entries = { 'demo-0': { state: 'new' as const, initialCluster: 'x', addedAt: '' } };
+    expect(nextStep({ ...fresh, servicesPresent: true, pdb: { minAvailable: 1 }, memberEntries: entries }).kind).toBe('create-statefulset');
+  });
+  it('waits for member 0 while the list is unknown and the cluster never formed', () => {
+    const o = { ...fresh, servicesPresent: true, pdb: { minAvailable: 1 }, statefulSet: { replicas: 1 }, memberEntries: {} };
+    expect(nextStep(o)).toMatchObject({ kind: 'wait', reason: 'WaitingForBootstrap' });
+  });
+  it('adds member 1 as a learner once member 0 serves', () => {
+    const o = settled(1, 3);
+    expect(nextStep(o)).toEqual({ kind: 'add-learner', name: 'demo-1', ordinal: 1, peerURL: peerURL(NAME, NS, 1) });
+  });
+});
+
+describe('nextStep: steady state and safety', () => {
+  it('does nothing when etcd, the StatefulSet, PDB and entries all match spec.size', () => {
+    expect(nextStep(settled(3, 3))).toEqual({ kind: 'idle' });
+  });
+  it('takes no membership step when the member list is unknown (a failed list is not "no members")', () => {
+    const o = settled(3, 1, { etcd: { authoritative: false, problem: 'no etcd member answered' } });
+    const step = nextStep(o);
+    expect(step).toMatchObject({ kind: 'blocked', reason: 'EtcdUnreachable' });
+  });
+  it('takes no membership step on a list not from the leader (quorum lost), naming the members to repair', () => {
+    const ms = [member(0), member(1, { healthy: false }), member(2, { healthy: false })];
+    const o = settled(3, 1);
+    const step = nextStep({ ...o, etcd: { members: ms, authoritative: false } });
+    expect(step).toMatchObject({ kind: 'blocked', reason: 'QuorumLost', unhealthy: ['demo-1', 'demo-2'] });
+  });
+  it('refuses a removal that would leave the rest without a healthy quorum (quorum guard)', () => {
+    // 3 -> 2: removing demo-2 leaves demo-0, demo-1 with demo-1 down: 1 healthy of 2, quorum 2.
+    const o = withMembers(settled(3, 2), [member(0), member(1, { healthy: false }), member(2)]);
+    const step = nextStep(o);
+    expect(step).toMatchObject({ kind: 'blocked', reason: 'QuorumAtRisk', unhealthy: ['demo-1'] });
+    if (step.kind === 'blocked') expect(step.message).toMatch(/repair demo-1/);
+  });
+  it('refuses to add while a voting member is unhealthy', () => {
+    const o = withMembers(settled(3, 5), [member(0), member(1), member(2, { healthy: false })]);
+    expect(nextStep(o)).toMatchObject({ kind: 'blocked', reason: 'MemberUnhealthy', unhealthy: ['demo-2'] });
+  });
+  it('picks the scale-down victim by ordinal, not by text order (demo-10 is above demo-9)', () => {
+    const ms = Array.from({ length: 11 }, (_, k) => member(k));
+    const o = settled(11, 9);
+    expect(nextStep(withMembers(o, ms))).toMatchObject({ kind: 'remove-member', member: { name: 'demo-10' } });
+  });
+  it('updates the PDB to the quorum of the voting members etcd has', () => {
+    const o = settled(3, 3, { pdb: { minAvailable: 1 } });
+    expect(nextStep(o)).toEqual({ kind: 'ensure-pdb', minAvailable: 2 });
+  });
+  it('does nothing while the cluster is being deleted', () => {
+    const o = settled(3, 1);
+    o.cluster.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    expect(nextStep(o)).toEqual({ kind: 'idle' });
+  });
+});
+
+describe('nextStep: scale up, and each state a crash can leave', () => {
+  const base = settled(3, 5);
+  const learner3 = member(3, { isLearner: true, started: false, name: 'demo-3' });
+
+  it('adds the lowest free ordinal as a learner', () => {
+    expect(nextStep(base)).toMatchObject({ kind: 'add-learner', name: 'demo-3', ordinal: 3 });
+  });
+  it('learner added, no ConfigMap entry yet: writes the entry (existing + current members + itself)', () => {
+    const o = withMembers(base, [...base.etcd.members!, learner3], { entries: 'stale' });
+    const step = nextStep(o);
+    expect(step.kind).toBe('write-member-entries');
+    if (step.kind !== 'write-member-entries') return;
+    expect(step.entries['demo-3']).toMatchObject({ state: 'existing', memberId: learner3.id });
+    expect(step.entries['demo-3'].initialCluster.split(',')).toEqual([0, 1, 2, 3].map((k) => `demo-${k}=${peerURL(NAME, NS, k)}`));
+  });
+  it('entry written, StatefulSet not grown: grows it to cover the learner', () => {
+    const o = withMembers(base, [...base.etcd.members!, learner3]);
+    expect(nextStep(o)).toMatchObject({ kind: 'scale-statefulset', replicas: 4 });
+  });
+  it('StatefulSet grown, pod not started: waits (no second add while a learner exists)', () => {
+    const o = withMembers({ ...base, statefulSet: { replicas: 4 } }, [...base.etcd.members!, learner3]);
+    expect(nextStep(o)).toMatchObject({ kind: 'wait', reason: 'WaitingForLearnerPod' });
+  });
+  it('a learner whose pod never starts is removed again after the time limit', () => {
+    const o = withMembers({ ...base, statefulSet: { replicas: 4 } }, [...base.etcd.members!, learner3]);
+    o.memberEntries!['demo-3'].addedAt = new Date(NOW - LEARNER_START_TIMEOUT_MS - 1000).toISOString();
+    expect(nextStep(o)).toMatchObject({ kind: 'remove-member', reason: 'LearnerNeverStarted', member: { name: 'demo-3' } });
+  });
+  it('learner started (caught up or not): promotes it (etcd refusing means retry soon)', () => {
+    const o = withMembers({ ...base, statefulSet: { replicas: 4 } }, [...base.etcd.members!, { ...learner3, started: true }]);
+    expect(nextStep(o)).toMatchObject({ kind: 'promote', member: { name: 'demo-3' } });
+  });
+  it('a learner beyond spec.size (size lowered mid-resize) is removed first', () => {
+    const o = withMembers({ ...settled(3, 3), statefulSet: { replicas: 4 } }, [...base.etcd.members!, learner3]);
+    expect(nextStep(o)).toMatchObject({ kind: 'remove-member', member: { name: 'demo-3', isLearner: true } });
+  });
+  it('a stale PVC at the ordinal about to be reused is deleted before the add', () => {
+    const o = { ...base, pvcs: [...base.pvcs, { name: 'data-demo-3', ordinal: 3, deleting: false }] };
+    expect(nextStep(o)).toEqual({ kind: 'delete-pvc', name: 'data-demo-3', message: expect.stringMatching(/data-demo-3/) });
+  });
+  it('and the add waits while that PVC is still terminating', () => {
+    const o = { ...base, pvcs: [...base.pvcs, { name: 'data-demo-3', ordinal: 3, deleting: true }] };
+    expect(nextStep(o)).toMatchObject({ kind: 'wait', reason: 'WaitingForPVCDeletion' });
+  });
+  it('a member etcd knows whose PVC outlived a deleted EtcdCluster gets its pod back even without a leader', () => {
+    const ms = [member(0), member(1, { healthy: false }), member(2, { healthy: false })];
+    const o = settled(3, 3, { statefulSet: { replicas: 1 } });
+    expect(nextStep({ ...o, etcd: { members: ms, authoritative: false } })).toMatchObject({ kind: 'scale-statefulset', replicas: 3 });
+  });
+});
+
+describe('nextStep: scale down, and each state a crash can leave', () => {
+  it('moves leadership off the victim first', () => {
+    const o = withMembers(settled(3, 1), settled(3, 1).etcd.members!, { leader: 2 });
+    expect(nextStep(o)).toMatchObject({ kind: 'move-leader', from: { name: 'demo-2' }, to: { name: 'demo-0' } });
+  });
+  it('removes the highest ordinal once it is not the leader', () => {
+    expect(nextStep(settled(3, 1))).toMatchObject({ kind: 'remove-member', reason: 'ScaleDown', member: { name: 'demo-2' } });
+  });
+  it('removed from etcd, StatefulSet not shrunk: shrinks it (before any further removal)', () => {
+    const o = withMembers(settled(3, 1), [member(0), member(1)]);
+    expect(nextStep(o)).toMatchObject({ kind: 'scale-statefulset', replicas: 2 });
+  });
+  it('StatefulSet shrunk, pod still terminating: waits before deleting the PVC', () => {
+    const s = settled(3, 1);
+    const o = withMembers({ ...s, statefulSet: { replicas: 2 } }, [member(0), member(1)]);
+    expect(nextStep(o)).toMatchObject({ kind: 'wait', reason: 'WaitingForPodDeletion' });
+  });
+  it('StatefulSet shrunk, pod gone, PVC remains: deletes the removed member\'s PVC', () => {
+    const s = settled(3, 1);
+    const o = withMembers({ ...s, statefulSet: { replicas: 2 }, pods: s.pods.slice(0, 2) }, [member(0), member(1)]);
+    expect(nextStep(o)).toMatchObject({ kind: 'delete-pvc', name: 'data-demo-2' });
+  });
+  it('PVC gone: removes the next victim', () => {
+    const s = settled(3, 1);
+    const o = withMembers({ ...s, statefulSet: { replicas: 2 }, pods: s.pods.slice(0, 2), pvcs: s.pvcs.slice(0, 2), pdb: { minAvailable: 2 } }, [member(0), member(1)]);
+    expect(nextStep(o)).toMatchObject({ kind: 'remove-member', member: { name: 'demo-1' } });
+  });
+  it('drops the start entries of removed members', () => {
+    const s = settled(3, 2);
+    const o = withMembers({ ...s, statefulSet: { replicas: 2 } }, [member(0), member(1)], { entries: 'stale' });
+    const step = nextStep(o);
+    expect(step.kind).toBe('write-member-entries');
+    if (step.kind === 'write-member-entries') expect(Object.keys(step.entries).sort()).toEqual(['demo-0', 'demo-1']);
+  });
+});

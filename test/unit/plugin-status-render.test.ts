@@ -1,0 +1,121 @@
+import pc from 'picocolors';
+import { renderStatus, members, summary, resize, warnings, conditions, events } from '../../plugin/commands/status/render.js';
+import { statusReport } from '../../plugin/commands/status/report.js';
+import { plain } from '../../plugin/cli/output.js';
+import { fixtures } from './plugin-fixtures.js';
+
+const opts = { colors: plain, wide: false };
+const sectionTitles = (text: string) => text.split('\n').filter((l) => /^\S/.test(l));
+const row = (lines: string[], name: string) => lines.find((l) => l.startsWith(`${name} `))!.split(/\s{3,}/);
+
+describe('status NAME rendering', () => {
+  test('sections come in a fixed order; "Could not read" only when something failed, and last', () => {
+    expect(sectionTitles(renderStatus(fixtures.healthy(), opts))).toEqual(['Summary', 'Resize', 'Members', 'Conditions', 'Events', 'Warnings']);
+    expect(sectionTitles(renderStatus(fixtures.scaling(), opts))).toEqual(['Summary', 'Resize', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
+  });
+
+  test('healthy: sizes, quorum, leader with its id, versions, last resize with its duration', () => {
+    const v = fixtures.healthy();
+    const s = summary(v, plain).join('\n');
+    expect(s).toMatch(/Phase:\s+Running/);
+    expect(s).toMatch(/Size:\s+3 wanted, 3 voting, 3 ready/);
+    expect(s).toMatch(/Quorum:\s+2 of 3 \(3 healthy\), tolerates 1 failure now$/m);
+    expect(s).toMatch(/Leader:\s+demo-0 \(8e9e05c52164694d\)/);
+    expect(s).toMatch(/Version:\s+3\.6\.5 \(running 3\.4\.23\)/);
+    expect(s).toMatch(/Age:\s+2h/);
+    const r = resize(v).join('\n');
+    expect(r).toMatch(/Last resize:\s+1 -> 3/);
+    expect(r).toMatch(/Requested by:\s+alice/);
+    expect(r).toMatch(/Took:\s+1m10s/);
+    expect(warnings(v, plain)).toEqual(['None']);
+  });
+
+  test('healthy: member rows with role, health, figures, lag behind the leader, readiness and restarts', () => {
+    const lines = members(fixtures.healthy(), opts);
+    expect(lines[0].split(/\s{3,}/)).toEqual(['NAME', 'ID', 'ROLE', 'HEALTH', 'VERSION', 'DB SIZE', 'TERM', 'INDEX', 'LAG', 'POD READY', 'RESTARTS']);
+    expect(row(lines, 'demo-0')).toEqual(['demo-0', '8e9e05c52164694d', 'leader', 'healthy', '3.4.23', '24 KiB', '4', '100', '0', 'yes', '0']);
+    expect(row(lines, 'demo-1')).toEqual(['demo-1', '91bc3c398fb3c146', 'follower', 'healthy', '3.4.23', '24 KiB', '4', '98', '2', 'yes', '0']);
+    expect(row(lines, 'demo-2').slice(-2)).toEqual(['yes', '1']);
+    expect(members(fixtures.healthy(), { colors: plain, wide: true })[0]).toMatch(/PEER URL\s+POD IP\s+NODE$/);
+  });
+
+  test('events: newest last, with repeat counts', () => {
+    const e = events(fixtures.healthy(), opts);
+    expect(e[1]).toMatch(/MemberAdded/);
+    expect(e[2]).toMatch(/^49m \(x2\)\s+Normal\s+MemberPromoted\s+promoted demo-1$/);
+  });
+
+  test('scaling: the resize in progress with who asked, the step reached and the time elapsed', () => {
+    const v = fixtures.scaling();
+    const r = resize(v).join('\n');
+    expect(r).toMatch(/In progress:\s+1 -> 3/);
+    expect(r).toMatch(/Requested by:\s+bob/);
+    expect(r).toMatch(/Step:\s+PromotingLearner: waiting for demo-2 to catch up before promoting it/);
+    expect(r).toMatch(/Elapsed:\s+1m30s/);
+    expect(summary(v, plain).join('\n')).toMatch(/Size:\s+3 wanted, 2 voting \+ 1 learner/);
+    const m = members(v, opts);
+    // No live figures for demo-2: dashes, and the failure is listed at the end.
+    expect(row(m, 'demo-2')).toEqual(['demo-2', 'fd422379fda50e48', 'learner', 'healthy', '-', '-', '-', '-', '-', 'no (Running)', '0']);
+    expect(renderStatus(v, opts).trimEnd().split('\n').slice(-2)).toEqual(['Could not read', '  - demo-2 (etcd status via the pod proxy): connection refused']);
+  });
+
+  test('scaling without a controller record yet: who asked comes from the webhook annotations', () => {
+    const v = fixtures.scaling();
+    v.cluster.status!.lastResize = undefined;
+    v.cluster.metadata.annotations = {
+      'etcd.k8s-operator.io/intended-size': '3', 'etcd.k8s-operator.io/previous-size': '1',
+      'etcd.k8s-operator.io/resize-requested-by': 'carol', 'etcd.k8s-operator.io/resize-requested-at': '2026-11-24T11:58:00Z',
+    };
+    const r = resize(v).join('\n');
+    expect(r).toMatch(/In progress:\s+1 -> 3/);
+    expect(r).toMatch(/Requested by:\s+carol/);
+    expect(r).toMatch(/Elapsed:\s+2m/);
+  });
+
+  test('degraded: fewer failures tolerated now than when healthy, the unhealthy member warned about', () => {
+    const v = fixtures.degraded();
+    expect(summary(v, plain).join('\n')).toMatch(/Quorum:\s+2 of 3 \(2 healthy\), tolerates 0 failures now \(1 when all are healthy\)/);
+    expect(row(members(v, opts), 'demo-2')).toEqual(['demo-2', 'fd422379fda50e48', 'follower', 'unhealthy', '-', '-', '-', '-', '-', 'no (Running)', '7']);
+    expect(warnings(v, plain)).toEqual([expect.stringMatching(/^! voting member demo-2 is unhealthy/)]);
+    expect(conditions(v, plain).some((l) => /^Degraded\s+True\s+MemberUnhealthy/.test(l))).toBe(true);
+  });
+
+  test('lost quorum: says so with the numbers; no leader', () => {
+    const s = summary(fixtures.lostQuorum(), plain).join('\n');
+    expect(s).toMatch(/Quorum:\s+LOST: 1 healthy of 3 voting, quorum needs 2/);
+    expect(s).toMatch(/Leader:\s+none/);
+    expect(s).toMatch(/Phase:\s+Failed/);
+    expect(events(fixtures.lostQuorum(), opts)).toEqual(['None recent']);
+  });
+
+  test('learner stuck: warned after 2 minutes; lag and DB near quota shown', () => {
+    const v = fixtures.learnerStuck();
+    const w = warnings(v, plain);
+    expect(w).toContainEqual(expect.stringMatching(/^! learner demo-2 has not been promoted for 10 min/));
+    expect(w).toContainEqual(expect.stringMatching(/^! demo-2: database is 95% of the default 2 GiB quota/));
+    expect(row(members(v, opts), 'demo-2').slice(0, 9)).toEqual(['demo-2', 'fd422379fda50e48', 'learner', 'healthy', '3.4.23', '1.9 GiB', '4', '1200', '3800']);
+  });
+
+  test('colour only when asked for', () => {
+    expect(renderStatus(fixtures.degraded(), opts)).not.toMatch(/\x1b\[/);
+    expect(renderStatus(fixtures.degraded(), { colors: pc.createColors(true), wide: false })).toMatch(/\x1b\[31munhealthy/);
+  });
+});
+
+describe('status -o json', () => {
+  test('status is the EtcdCluster status exactly; live figures sit next to it', () => {
+    const v = fixtures.scaling();
+    const report = JSON.parse(JSON.stringify(statusReport(v)));
+    expect(report.status).toEqual(JSON.parse(JSON.stringify(v.cluster.status)));
+    expect(report).toMatchObject({
+      apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdClusterStatusReport',
+      metadata: { name: 'demo', namespace: 'ns', generation: 3 },
+      spec: { size: 3 },
+      quorum: { voting: 2, healthyVoting: 2, quorum: 2, tolerates: 0 },
+      leader: 'demo-0',
+      couldNotRead: ['demo-2 (etcd status via the pod proxy): connection refused'],
+    });
+    expect(report.members[0]).toMatchObject({ name: 'demo-0', id: '8e9e05c52164694d', role: 'leader', version: '3.4.23', raftIndex: 200, lag: 0, podReady: true, restarts: 0 });
+    expect(Object.keys(report)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status', 'quorum', 'leader', 'members', 'warnings', 'events', 'couldNotRead']);
+  });
+});

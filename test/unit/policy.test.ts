@@ -1,0 +1,150 @@
+import type { Condition, EtcdClusterStatus } from '../../core/api.js';
+import { evaluateResize, type ResizeRequest, type RuleId } from '../../core/policy.js';
+
+// Members of cluster "demo" by ordinal: h = healthy voter, u = unhealthy voter, l = learner, - = no member.
+function st(members: string, extra: { progressing?: string; observedGeneration?: number; lastResize?: { from: number; to: number } } = {}): EtcdClusterStatus {
+  const conditions: Condition[] = extra.progressing === undefined ? [] : [{
+    type: 'Progressing', status: 'True', reason: 'Scaling', message: extra.progressing, lastTransitionTime: '2026-01-01T00:00:00Z',
+  }];
+  return {
+    observedGeneration: extra.observedGeneration ?? 1,
+    members: [...members].flatMap((c, i) => c === '-' ? [] : [{
+      name: `demo-${i}`, id: (i + 1).toString(16).padStart(16, '0'), isLearner: c === 'l', healthy: c !== 'u',
+    }]),
+    conditions,
+    lastResize: extra.lastResize,
+  };
+}
+
+const upd = (oldSize: number, newSize: unknown, status?: EtcdClusterStatus, more: Partial<ResizeRequest> = {}): ResizeRequest =>
+  ({ operation: 'UPDATE', oldSize, newSize, status, generation: 1, name: 'demo', ...more });
+
+interface Row { name: string; req: ResizeRequest; allowed: boolean; rule?: RuleId; contains?: string[]; warnings?: string[]; bypassed?: RuleId[] }
+
+const rows: Row[] = [
+  // V1: never bypassed, on CREATE and UPDATE
+  { name: 'CREATE 3', req: { operation: 'CREATE', newSize: 3 }, allowed: true, warnings: [] },
+  { name: 'CREATE 4 warns W1', req: { operation: 'CREATE', newSize: 4 }, allowed: true, warnings: ['W1'] },
+  { name: 'CREATE 0', req: { operation: 'CREATE', newSize: 0 }, allowed: false, rule: 'V1', contains: ['1 to 7', 'got 0'] },
+  { name: 'CREATE max+1', req: { operation: 'CREATE', newSize: 8 }, allowed: false, rule: 'V1', contains: ['got 8'] },
+  { name: 'CREATE at max', req: { operation: 'CREATE', newSize: 7 }, allowed: true, warnings: [] },
+  { name: 'CREATE with --max-size 5', req: { operation: 'CREATE', newSize: 6, maxSize: 5 }, allowed: false, rule: 'V1', contains: ['1 to 5'] },
+  { name: 'CREATE missing size', req: { operation: 'CREATE', newSize: undefined }, allowed: false, rule: 'V1', contains: ['got no size'] },
+  { name: 'UPDATE string size', req: upd(3, '5', st('hhh')), allowed: false, rule: 'V1', contains: ['the string "5"'] },
+  { name: 'UPDATE float size', req: upd(3, 3.5, st('hhh')), allowed: false, rule: 'V1', contains: ['got 3.5'] },
+  { name: 'UPDATE null size', req: upd(3, null, st('hhh')), allowed: false, rule: 'V1', contains: ['got null'] },
+  { name: 'UPDATE object size', req: upd(3, { a: 1 }, st('hhh')), allowed: false, rule: 'V1', contains: ['an object {"a":1}'] },
+  { name: 'UPDATE negative', req: upd(3, -1, st('hhh')), allowed: false, rule: 'V1', contains: ['got -1'] },
+  { name: 'UPDATE huge', req: upd(3, 1e300, st('hhh')), allowed: false, rule: 'V1', contains: ['got 1e+300'] },
+  { name: 'V1 is not bypassed by force-resize', req: upd(3, 0, st('hhh'), { forceResize: true }), allowed: false, rule: 'V1' },
+  { name: 'V1 precedes V2', req: upd(3, 9, st('huu')), allowed: false, rule: 'V1' },
+
+  // unchanged size: allowed, no warnings, whatever the state
+  { name: 'UPDATE size unchanged on lost quorum', req: upd(3, 3, st('huu')), allowed: true, warnings: [] },
+  { name: 'UPDATE size unchanged even', req: upd(4, 4, st('hhhh')), allowed: true, warnings: [] },
+  { name: 'UPDATE size unchanged above a lowered max', req: upd(7, 7, st('hhhhhhh'), { maxSize: 5 }), allowed: true, warnings: [] },
+
+  // not formed and not in progress: only V1
+  { name: 'not formed: any valid size', req: upd(3, 5, undefined), allowed: true, warnings: [] },
+  { name: 'not formed, empty members', req: upd(3, 1, { members: [], observedGeneration: 1 }), allowed: true, warnings: ['W2'] },
+
+  // healthy resizes
+  { name: 'grow 1 -> 3 healthy', req: upd(1, 3, st('h')), allowed: true, warnings: [] },
+  { name: 'grow 3 -> 5 healthy', req: upd(3, 5, st('hhh')), allowed: true, warnings: [] },
+  { name: 'shrink 5 -> 3 healthy', req: upd(5, 3, st('hhhhh')), allowed: true, warnings: [] },
+  { name: 'grow 3 -> 4 warns W1', req: upd(3, 4, st('hhh')), allowed: true, warnings: ['W1'], contains: [] },
+  { name: 'shrink 3 -> 2 warns W1', req: upd(3, 2, st('hhh')), allowed: true, warnings: ['W1'] },
+  { name: 'shrink 3 -> 1 warns W2', req: upd(3, 1, st('hhh')), allowed: true, warnings: ['W2'] },
+  { name: 'shrink with unhealthy highest member is safe', req: upd(3, 2, st('hhu')), allowed: true, warnings: ['W1'] },
+
+  // V2: quorum lost
+  { name: 'V2 grow', req: upd(3, 5, st('huu')), allowed: false, rule: 'V2', contains: ['1 of 3 voting members healthy, quorum is 2', 'demo-1, demo-2', 'force-resize: "true"', 'kubectl etcd status demo'] },
+  { name: 'V2 shrink', req: upd(3, 1, st('uuh')), allowed: false, rule: 'V2', contains: ['quorum is lost', 'demo-0, demo-1'] },
+  { name: 'V2 precedes V3', req: upd(3, 5, st('huul', { progressing: 'adding demo-3' })), allowed: false, rule: 'V2' },
+  { name: 'V2 counts voting members only', req: upd(2, 3, st('hull')), allowed: false, rule: 'V2', contains: ['1 of 2 voting members healthy, quorum is 2'] },
+
+  // V3: in progress
+  {
+    name: 'V3 by Progressing condition', allowed: false, rule: 'V3',
+    req: upd(5, 3, st('hhhhl', { progressing: 'promoting learner demo-4', lastResize: { from: 3, to: 5 } })),
+    contains: ['V3: a resize of demo from 3 to 5 is in progress', '4 of 5 voting members', 'learner demo-4 joining',
+      'step: promoting learner demo-4', 'set spec.size to 4 to stop where it is', 'kubectl etcd status demo', 'force-resize: "true"'],
+  },
+  {
+    name: 'V3 by observedGeneration lag', allowed: false, rule: 'V3',
+    req: upd(3, 5, st('h', { observedGeneration: 1 }), { generation: 2 }),
+    contains: ['to 3 is in progress', '1 of 3 voting members', 'observed generation 1 of 2', 'set spec.size to 1'],
+  },
+  { name: 'V3 allows stopping where it is', req: upd(5, 4, st('hhhhl', { progressing: 'adding demo-4' })), allowed: true, warnings: ['W1'] },
+  {
+    name: 'V3 in progress before any member exists', allowed: false, rule: 'V3',
+    req: upd(3, 5, { members: [], observedGeneration: 1, conditions: [{ type: 'Progressing', status: 'True', reason: 'Creating', message: 'creating', lastTransitionTime: '' }] }),
+    contains: ['0 of 3 voting members'],
+  },
+  { name: 'V3 precedes V4', req: upd(5, 7, st('hhhu', { progressing: 'x' })), allowed: false, rule: 'V3' },
+  { name: 'Progressing False is not in progress', allowed: true, warnings: [],
+    req: upd(3, 5, { ...st('hhh'), conditions: [{ type: 'Progressing', status: 'False', reason: 'Done', message: '', lastTransitionTime: '' }] }) },
+
+  // V4: grow with an unhealthy member
+  { name: 'V4', req: upd(3, 5, st('hhu')), allowed: false, rule: 'V4', contains: ['from 3 to 5', '1 of 3 voting members unhealthy', 'demo-2', 'force-resize: "true"'] },
+  { name: 'V4 not on shrink', req: upd(5, 4, st('hhhhu')), allowed: true, warnings: ['W1'] },
+  { name: 'V4 precedes V5 (grow only, so V5 cannot apply)', req: upd(5, 7, st('hhhhu')), allowed: false, rule: 'V4' },
+
+  // V5: a shrink step would break quorum
+  { name: 'V5 at the first step', req: upd(5, 3, st('huuhh')), allowed: false, rule: 'V5',
+    contains: ['from 5 to 3', 'step k=4', 'going from 5 to 4 members leaves 2 healthy of the 4 remaining, quorum is 3', 'Repair demo-1, demo-2 first', 'force-resize: "true"'] },
+  { name: 'V5 at a later step', req: upd(5, 2, st('huhhh')), allowed: false, rule: 'V5', contains: ['step k=2', '1 healthy of the 2 remaining, quorum is 2', 'Repair demo-1 first'] },
+  { name: 'V5 shrink to 1 keeping an unhealthy member 0', req: upd(3, 1, st('uhh')), allowed: false, rule: 'V5',
+    contains: ['step k=2', '1 healthy of the 2 remaining, quorum is 2', 'Repair demo-0 first'] },
+  { name: 'V2 on 2 members with one down (V5 never reached)', req: upd(2, 1, st('uh')), allowed: false, rule: 'V2', contains: ['1 of 2 voting members healthy, quorum is 2'] },
+  { name: 'V5 passes when unhealthy members leave first', req: upd(5, 3, st('hhhuu')), allowed: true, warnings: [] },
+
+  // force-resize bypasses V2..V5 with W3 naming each rule
+  { name: 'force bypasses V2 (and V4)', req: upd(3, 5, st('huu'), { forceResize: true }), allowed: true, warnings: ['W3', 'W3'], bypassed: ['V2', 'V4'] },
+  { name: 'force bypasses V3', req: upd(5, 3, st('hhhhl', { progressing: 'x' }), { forceResize: true }), allowed: true, warnings: ['W3'], bypassed: ['V3'] },
+  { name: 'force bypasses V4 with W1', req: upd(3, 4, st('hhu'), { forceResize: true }), allowed: true, warnings: ['W1', 'W3'], bypassed: ['V4'] },
+  { name: 'force bypasses V5 with W2', req: upd(3, 1, st('uhh'), { forceResize: true }), allowed: true, warnings: ['W2', 'W3'], bypassed: ['V5'] },
+  { name: 'force with nothing to bypass: no W3', req: upd(3, 5, st('hhh'), { forceResize: true }), allowed: true, warnings: [], bypassed: [] },
+
+  // /scale: the same inputs, status read from the EtcdCluster
+  { name: '/scale 3 -> 5 healthy', req: upd(3, 5, st('hhh')), allowed: true, warnings: [] },
+  { name: '/scale replicas as a string', req: upd(3, 'five', st('hhh')), allowed: false, rule: 'V1' },
+  { name: 'without a name the message says NAME', req: upd(3, 5, st('hhu'), { name: undefined }), allowed: false, rule: 'V4', contains: ['the cluster', 'kubectl etcd status NAME'] },
+];
+
+describe('evaluateResize', () => {
+  it.each(rows)('$name', (row) => {
+    const v = evaluateResize(row.req);
+    expect(v.allowed).toBe(row.allowed);
+    expect(v.rule).toBe(row.rule);
+    if (row.allowed) {
+      expect(v.message).toBeUndefined();
+      expect(v.warnings.map((w) => w.slice(0, 2))).toEqual(row.warnings ?? []);
+      expect(v.bypassed).toEqual(row.bypassed ?? []);
+    } else {
+      expect(v.message?.startsWith(`${row.rule}: `)).toBe(true);
+      expect(v.warnings).toEqual([]);
+      // Every denial but V1 offers force-resize as the last resort.
+      expect(v.message?.includes('force-resize: "true"')).toBe(row.rule !== 'V1');
+    }
+    for (const text of row.contains ?? []) expect(v.message ?? v.warnings.join('\n')).toContain(text);
+  });
+
+  it('warnings start with their id and stay under the API server limit of 256 characters', () => {
+    const v = evaluateResize(upd(5, 2, st('huhhh'), { forceResize: true }));
+    expect(v.warnings.length).toBeGreaterThan(0);
+    for (const w of v.warnings) {
+      expect(w).toMatch(/^W[123]: /);
+      expect(w.length).toBeLessThanOrEqual(256);
+    }
+  });
+
+  it('W3 names the bypassed rule and the numbers', () => {
+    const v = evaluateResize(upd(3, 5, st('hhu'), { forceResize: true }));
+    expect(v.warnings).toEqual([expect.stringMatching(/^W3: etcd\.k8s-operator\.io\/force-resize bypassed V4: .*1 of 3 voting members unhealthy \(demo-2\)/)]);
+  });
+
+  it('W1 does not suggest a size above --max-size', () => {
+    expect(evaluateResize({ operation: 'CREATE', newSize: 6, maxSize: 6 }).warnings).toEqual([expect.stringMatching(/prefer 5$/)]);
+  });
+});

@@ -1,0 +1,56 @@
+// Records a /scale resize (which cannot carry annotations) as a ResizeRequested Event on the EtcdCluster.
+// Fire and forget with a short timeout: the admission answer never waits for it or fails because of it.
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { API_VERSION, KIND } from '../core/api.js';
+import type { Logger } from '../core/log.js';
+import { RESIZE_REQUESTED_REASON, resizeEventMessage, resizeRecordAnnotations, type ResizeRecord } from '../core/resize-record.js';
+import type { WebhookMetrics } from './metrics.js';
+
+export interface ClusterRef { namespace: string; name: string; uid?: string }
+
+export interface ResizeRecorder {
+  record(cluster: ClusterRef, record: ResizeRecord): void;
+}
+
+const EVENT_TIMEOUT_MS = 3000;
+
+export class EventResizeRecorder implements ResizeRecorder {
+  private readonly api: CoreV1Api;
+
+  constructor(kc: KubeConfig, private readonly metrics: WebhookMetrics, private readonly log: Logger, private readonly instance: string) {
+    this.api = kc.makeApiClient(CoreV1Api);
+  }
+
+  record(cluster: ClusterRef, record: ResizeRecord): void {
+    const now = new Date();
+    const create = this.api.createNamespacedEvent({
+      namespace: cluster.namespace,
+      body: {
+        metadata: { generateName: `${cluster.name}.resize-`, namespace: cluster.namespace, annotations: resizeRecordAnnotations(record) },
+        involvedObject: { apiVersion: API_VERSION, kind: KIND, name: cluster.name, namespace: cluster.namespace, uid: cluster.uid },
+        reason: RESIZE_REQUESTED_REASON,
+        message: resizeEventMessage(record, '/scale'),
+        type: 'Normal',
+        source: { component: 'etcd-webhook' },
+        reportingComponent: 'etcd-webhook',
+        reportingInstance: this.instance,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), EVENT_TIMEOUT_MS); });
+    const target = `${cluster.namespace}/${cluster.name}`;
+    Promise.race([create.then(() => 'created' as const), timeout])
+      .then((result) => {
+        this.metrics.resizeEvents.inc({ result });
+        if (result === 'timeout') this.log.warn({ cluster: target }, `ResizeRequested Event not written within ${EVENT_TIMEOUT_MS} ms`);
+      })
+      .catch((err: unknown) => {
+        this.metrics.resizeEvents.inc({ result: 'failed' });
+        this.log.warn({ cluster: target, err: err instanceof Error ? err.message : String(err) }, 'could not write the ResizeRequested Event');
+      })
+      .finally(() => clearTimeout(timer));
+  }
+}
