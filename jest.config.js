@@ -8,4 +8,6 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
+  // Stops the local clusters this run started (ETCDOP_KEEP_CLUSTER=1 keeps them).
+  globalTeardown: '<rootDir>/test/helpers/cluster-teardown.ts',
 };

@@ -20,6 +20,7 @@ export class Controller {
   private readonly informers: Informer<KubernetesObject>[] = [];
   private readonly queue: WorkQueue;
   private resync?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -105,6 +106,7 @@ export class Controller {
       else enqueue(o);
     });
     informer.on('error', (err) => {
+      if (this.stopped) return;
       this.log.warn({ path, err: String(err) }, 'watch failed; restarting in 2s');
       setTimeout(() => void informer.start().catch(() => undefined), 2000);
     });
@@ -112,6 +114,7 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.resync) clearInterval(this.resync);
     this.queue.stop();
     await Promise.all(this.informers.map((i) => i.stop()));

@@ -67,8 +67,10 @@ async function main(): Promise<void> {
   const pdbVersion = await kube.discoverPdbVersion();
   log.info({ pdbApiVersion: pdbVersion }, 'PodDisruptionBudget API chosen');
 
+  let elector: LeaderElector | undefined;
+  let stopRenewing: (() => void) | undefined;
   if (argv['leader-elect']) {
-    const elector = new LeaderElector(
+    elector = new LeaderElector(
       kc,
       {
         namespace: argv['leader-election-namespace'],
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
     );
     await elector.acquire();
     leading = true;
-    elector.keepRenewing((reason) => {
+    stopRenewing = elector.keepRenewing((reason) => {
       // Another replica may lead now: stop at once; the Deployment restarts us as a standby.
       log.error({ reason }, 'lost leadership; exiting');
       process.exit(1);
@@ -96,7 +98,14 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    void controller.stop().finally(() => process.exit(0));
+    void controller
+      .stop()
+      .then(() => {
+        stopRenewing?.();
+        return elector?.release();
+      })
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'clean shutdown incomplete'))
+      .finally(() => process.exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

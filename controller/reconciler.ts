@@ -67,7 +67,7 @@ export class Reconciler {
     await this.writeStatus(cluster, observed, shown, log);
     if (stepError) {
       if (isTransientRefusal(stepError)) {
-        log.info({ step: step.kind, refusal: errorText(stepError) }, 'etcd refused the step for now; retrying shortly');
+        log.debug({ step: step.kind, refusal: errorText(stepError) }, 'etcd refused the step for now; retrying shortly');
         return { requeueMs: SHORT_REQUEUE_MS };
       }
       throw stepError;

@@ -105,7 +105,8 @@ export function deriveStatus({ observed: o, step, resize }: StatusInput, now: st
   const progressing = isProgressStep(step)
     ? condition('Progressing', 'True', everRunning ? 'Resizing' : 'Creating', `${voting.length} -> ${o.cluster.spec.size}: ${stepMessage(step)}`, gen, prev, now)
     : condition('Progressing', 'False', voting.length === o.cluster.spec.size ? 'SizeReached' : 'Stalled', voting.length === o.cluster.spec.size ? `${voting.length} voting members as wanted` : stepMessage(step), gen, prev, now);
-  const unhealthy = list.filter((m) => !m.healthy).map((m) => m.name);
+  // A learner not caught up yet is a resize in progress, not a degradation.
+  const unhealthy = voting.filter((m) => !m.healthy).map((m) => m.name);
   const degraded =
     step.kind === 'blocked'
       ? condition('Degraded', 'True', step.reason, step.message, gen, prev, now)

@@ -1,10 +1,12 @@
 // The HTTPS server: admission endpoints, probes and metrics. Every admission request that gets past the
 // envelope check is answered with a well-formed AdmissionReview, whatever happens inside a processor.
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest } from '../core/admission-review.js';
 import type { Logger } from '../core/log.js';
 import { admit, type Endpoint } from './admission.js';
+import { readJsonBody } from './body.js';
 import type { WebhookMetrics } from './metrics.js';
 import type { Decision, ProcessorContext } from './processors/types.js';
 import type { KeyPair } from './tls.js';
@@ -16,10 +18,9 @@ export interface WebhookServerOptions {
   log: Logger;
   /** Ready to take traffic (the watch cache has synced). */
   ready(): boolean;
-  bodyLimit?: string;
+  /** Bytes; default 1 MiB. */
+  bodyLimit?: number;
 }
-
-export const DEFAULT_BODY_LIMIT = '1mb';
 
 export function createWebhookServer(opts: WebhookServerOptions): Server {
   const app = express();
@@ -35,14 +36,20 @@ export function createWebhookServer(opts: WebhookServerOptions): Server {
     res.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
   });
 
-  const json = express.json({ limit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, strict: true });
-  for (const endpoint of ['validate', 'mutate'] as const) {
-    app.post(`/${endpoint}`, requireJson, json, (req, res) => handleReview(endpoint, req, res, opts));
-  }
-  app.use((_req: Request, res: Response) => { res.status(404).json({ code: 404, reason: 'not found: use POST /validate or POST /mutate' }); });
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => bodyError(err, req, res, opts));
+  app.use((_req: Request, res: Response) => { sendJson(res, 404, { code: 404, reason: 'not found: use POST /validate or POST /mutate' }); });
 
-  const server = createServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, app);
+  // Admission requests, the latency-critical path (bench/webhook-latency.ts), go straight to their handler;
+  // express serves the rest (probes, metrics, 404s).
+  const server = createServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
+    const endpoint = admissionEndpoint(req);
+    if (!endpoint) return app(req, res);
+    handleReview(endpoint, req, res, opts).catch((err: unknown) => {
+      // handleReview answers every failure it can foresee; this is the last guard against a hang.
+      opts.log.error({ err: err instanceof Error ? err.stack : String(err) }, 'admission handler failed');
+      if (!res.headersSent) sendJson(res, 500, { code: 500, reason: 'internal error in etcd-webhook' });
+      else res.destroy();
+    });
+  });
   // Slow or stuck clients cannot hold a request open: the API server itself gives up after timeoutSeconds.
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
@@ -50,22 +57,22 @@ export function createWebhookServer(opts: WebhookServerOptions): Server {
   return server;
 }
 
-function requireJson(req: Request, res: Response, next: NextFunction): void {
-  // Without a Content-Type nothing is parsed and the envelope check answers 400.
-  if (req.get('content-type') !== undefined && !req.is('application/json')) {
-    res.status(415).json({ code: 415, reason: `Content-Type ${req.get('content-type')} is not supported: send application/json` });
-    return;
-  }
-  next();
+/** POST /validate or /mutate (the API server appends ?timeout=...). */
+function admissionEndpoint(req: IncomingMessage): Endpoint | undefined {
+  if (req.method !== 'POST' || !req.url) return undefined;
+  const path = req.url.split('?', 1)[0];
+  return path === '/validate' ? 'validate' : path === '/mutate' ? 'mutate' : undefined;
 }
 
-async function handleReview(endpoint: Endpoint, req: Request, res: Response, opts: WebhookServerOptions): Promise<void> {
+async function handleReview(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, opts: WebhookServerOptions): Promise<void> {
   const started = process.hrtime.bigint();
-  const parsed = parseAdmissionReview(req.body);
+  const body = await readJsonBody(req, opts.bodyLimit);
+  const parsed = body.ok ? parseAdmissionReview(body.body) : body;
   if (!parsed.ok) {
+    const status = body.ok ? 400 : body.status;
     opts.metrics.requests.inc({ endpoint, kind: '', verdict: 'invalid', rule: '' });
-    opts.log.warn({ endpoint, reason: parsed.reason }, 'rejected a body that is not an AdmissionReview');
-    res.status(400).json({ code: 400, reason: parsed.reason });
+    opts.log.warn({ endpoint, status, reason: parsed.reason }, 'rejected a request that is not an AdmissionReview');
+    sendJson(res, status, { code: status, reason: parsed.reason });
     return;
   }
   const request = parsed.request;
@@ -81,7 +88,7 @@ async function handleReview(endpoint: Endpoint, req: Request, res: Response, opt
     decision = { kind: 'other', response: { allowed: false, status: { code: 500, reason: 'InternalError', message } } };
     verdict = 'error';
   }
-  res.json(reviewResponse({ uid: request.uid, ...decision.response }));
+  sendJson(res, 200, reviewResponse({ uid: request.uid, ...decision.response }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   opts.metrics.requests.inc({ endpoint, kind: decision.kind, verdict, rule: decision.rule ?? '' });
   opts.metrics.duration.observe({ endpoint }, seconds);
@@ -106,17 +113,7 @@ function decisionLog(endpoint: Endpoint, req: AdmissionRequest, d: Decision, ver
   };
 }
 
-/** body-parser failures: too large (413), not JSON (400), unsupported encoding (415); never a 5xx. */
-function bodyError(err: unknown, req: Request, res: Response, opts: WebhookServerOptions): void {
-  const e = err as { status?: number; type?: string; message?: string; limit?: number };
-  const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 400;
-  const reason = e.type === 'entity.too.large'
-    ? `request body exceeds the limit of ${e.limit ?? opts.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes`
-    : e.type === 'entity.parse.failed'
-      ? `body is not valid JSON: ${e.message ?? ''}; expected an admission.k8s.io/v1 AdmissionReview`
-      : `bad request: ${e.message ?? String(err)}`;
-  opts.metrics.requests.inc({ endpoint: req.path.replace(/^\//, '').slice(0, 20), kind: '', verdict: 'invalid', rule: '' });
-  opts.log.warn({ path: req.path, status, reason }, 'rejected request body');
-  if (res.headersSent) return;
-  res.status(status).json({ code: status, reason });
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }

@@ -4,11 +4,12 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { AgentConfig } from './config.js';
-import { procStartTime } from './exec.js';
+import { procStartTime, run } from './exec.js';
+import { PodDns } from './dns.js';
 import { HostsFile } from './hosts.js';
 import { AddressPool } from './ipam.js';
 import { type Clients, startInformer, type WatchedCache } from './kube.js';
-import { deletePodNetwork, leftoverNetns } from './network.js';
+import { leftoverNetns } from './network.js';
 import { NodeHeartbeat, nodeLabels } from './node.js';
 import { PodWorker } from './pod-worker.js';
 import { Scheduler } from './scheduler.js';
@@ -22,6 +23,7 @@ export class Agent {
   private readonly workers = new Map<string, PodWorker>();
   private readonly pool: AddressPool;
   private readonly hosts: HostsFile;
+  private readonly dns: PodDns;
   private readonly node: NodeHeartbeat;
   private readonly scheduler: Scheduler;
   private readonly binder: VolumeBinder;
@@ -31,6 +33,7 @@ export class Agent {
   constructor(private readonly cfg: AgentConfig, private readonly clients: Clients, private readonly log: Logger) {
     this.pool = new AddressPool(cfg.subnet, cfg.serviceCidr);
     this.hosts = new HostsFile(join(cfg.root, 'localcluster/scripts/hosts-set.sh'), cfg.hostsTag, log);
+    this.dns = new PodDns(clients, this.hosts, log);
     this.node = new NodeHeartbeat(cfg, clients, log);
     this.scheduler = new Scheduler(cfg.nodeName, nodeLabels(cfg), clients, log);
     this.binder = new VolumeBinder(cfg, clients, log);
@@ -40,6 +43,7 @@ export class Agent {
     await this.removeLeftovers();
     await this.node.start();
     this.binder.start();
+    this.dns.start();
     const { kc, core } = this.clients;
     this.pods = startInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces(), this.log);
     this.pods.on('add', (p) => this.guard(p, () => this.onPod(p)));
@@ -73,7 +77,7 @@ export class Agent {
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    const w = new PodWorker(pod, { cfg: this.cfg, clients: this.clients, pool: this.pool, hosts: this.hosts, log: this.log,
+    const w = new PodWorker(pod, { cfg: this.cfg, clients: this.clients, pool: this.pool, dns: this.dns, log: this.log,
       onGone: (id) => this.workers.delete(id) });
     this.workers.set(uid, w);
     // After the current batch of watch events: every existing pod has claimed its address by then.
@@ -100,8 +104,9 @@ export class Agent {
       rmSync(join(podsDir, dir), { recursive: true, force: true });
     }
     const netns = leftoverNetns(this.cfg);
-    for (const ns of netns) await deletePodNetwork({ netns: ns, veth: `${this.cfg.vethPrefix}none`, ip: '' });
-    await this.hosts.clear();
+    // Deleting the netns takes its veth pair with it.
+    for (const ns of netns) await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
+    await this.hosts.replace([]);
     if (killed || netns.length) this.log.info({ killed, netns: netns.length }, 'removed leftovers of an earlier agent run');
   }
 
@@ -111,7 +116,7 @@ export class Agent {
     await this.pods?.stop();
     await this.binder.stop();
     await Promise.all([...this.workers.values()].map((w) => w.terminate(Math.min(w.graceMs, SHUTDOWN_GRACE_MS), false)));
-    await this.hosts.clear();
+    await this.dns.stop();
     await this.node.stop();
   }
 }

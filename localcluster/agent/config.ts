@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 
 export interface AgentConfig {
   name: string;
-  slot: number;
   nodeName: string;
   /** The checkout: bin/<entry point> for operator-image containers, scripts/ for hosts-set.sh. */
   root: string;
@@ -17,19 +16,16 @@ export interface AgentConfig {
   netnsPrefix: string;
   vethPrefix: string;
   hostsTag: string;
-  caFile: string;
 }
 
 const STRING_KEYS = ['name', 'nodeName', 'root', 'stateDir', 'bridge', 'subnet', 'gateway', 'serviceCidr',
-  'netnsPrefix', 'vethPrefix', 'hostsTag', 'caFile'] as const;
+  'netnsPrefix', 'vethPrefix', 'hostsTag'] as const;
 
 export function loadConfig(file: string): AgentConfig {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   for (const key of STRING_KEYS) {
     if (typeof raw[key] !== 'string' || raw[key] === '') throw new Error(`${file}: "${key}" must be a non-empty string`);
   }
-  if (!Number.isInteger(raw.slot) || !Number.isInteger(raw.apiServerPort)) {
-    throw new Error(`${file}: "slot" and "apiServerPort" must be integers`);
-  }
+  if (!Number.isInteger(raw.apiServerPort)) throw new Error(`${file}: "apiServerPort" must be an integer`);
   return raw as unknown as AgentConfig;
 }

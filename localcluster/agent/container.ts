@@ -78,6 +78,8 @@ export class ContainerRunner {
   private probes: ProbeLoop[] = [];
   private retryTimer?: NodeJS.Timeout;
   private crashes = 0;
+  /** The next start is a restart (counted in restartCount once it happens, as the kubelet counts). */
+  private restarting = false;
   private stopping = false;
   private startedAtMs = 0;
   private exitWaiters: (() => void)[] = [];
@@ -107,9 +109,11 @@ export class ContainerRunner {
   }
 
   private failStart(reason: string, message: string, retryMs: number): void {
+    if (this.state.waiting?.reason !== reason || this.state.waiting?.message !== message) {
+      this.log.warn({ reason, message }, 'container not started');
+    }
     this.state = { waiting: { reason, message } };
     this.deps.onChange();
-    this.log.warn({ reason, message }, 'container not started');
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.start(), retryMs);
     this.retryTimer.unref();
@@ -136,7 +140,7 @@ export class ContainerRunner {
     this.env = Object.fromEntries(env);
     mkdirSync(join(this.deps.cfg.stateDir, 'logs'), { recursive: true });
     const fd = openSync(this.logFile, 'a');
-    writeSync(fd, `--- ${new Date().toISOString()} localcluster: starting ${this.name} (restart ${this.restartCount}): ${[path, ...args].join(' ')}\n`);
+    writeSync(fd, `--- ${new Date().toISOString()} localcluster: starting ${this.name} (restart ${this.restartCount + (this.restarting ? 1 : 0)}): ${[path, ...args].join(' ')}\n`);
     let child: ChildProcess;
     try {
       const script = launchScript(mounts, pod.spec?.hostname ?? pod.metadata!.name!, spec.workingDir);
@@ -151,13 +155,18 @@ export class ContainerRunner {
     }
     this.child = child;
     this.pid = child.pid;
-    const start = procStartTime(readFileSync(`/proc/${child.pid}/stat`, 'utf8'));
-    writeFileSync(this.pidFile, `${child.pid} ${start}\n`);
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    if (this.restarting) { this.restarting = false; this.restartCount++; }
+    try {
+      // Recorded so that cluster-down can stop it even if this agent dies first.
+      writeFileSync(this.pidFile, `${child.pid} ${procStartTime(readFileSync(`/proc/${child.pid}/stat`, 'utf8'))}\n`);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'could not record the container pid');
+    }
     this.startedAtMs = Date.now();
     this.state = { running: { startedAt: new Date() } };
     this.started = true;
     this.ready = !spec.readinessProbe;
-    child.on('exit', (code, signal) => this.onExit(child, code, signal));
     this.log.info({ pid: child.pid, program: path }, 'container started');
     this.startProbes();
     this.deps.onChange();
@@ -252,7 +261,7 @@ export class ContainerRunner {
     this.crashes = Date.now() - this.startedAtMs > BACKOFF_RESET_MS ? 1 : this.crashes + 1;
     const delay = backoffMs(this.crashes);
     this.lastState = { terminated };
-    this.restartCount++;
+    this.restarting = true;
     const pod = this.deps.latestPod().metadata!;
     this.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${this.name} pod=${pod.name}_${pod.namespace}(${pod.uid})` } };
     this.deps.onChange();
@@ -266,6 +275,7 @@ export class ContainerRunner {
     this.stopping = true;
     clearTimeout(this.retryTimer);
     this.stopProbes();
+    this.completion?.(false); // an init container interrupted by the pod's deletion did not succeed
     const child = this.child;
     if (!child) return;
     const exited = new Promise<void>((r) => this.exitWaiters.push(r));

@@ -1,51 +1,59 @@
-// Pod DNS names in /etc/hosts (processes in pod netns see the same file): POD.SUBDOMAIN.NS.svc and
-// POD.SUBDOMAIN.NS.svc.cluster.local for pods with spec.hostname and spec.subdomain. The whole set of this
-// instance's lines is written at once by hosts-set.sh (machine-wide lock, tagged lines, atomic replace).
-import type { V1Pod } from '@kubernetes/client-node';
+// Pod DNS names in /etc/hosts (processes in pod netns see the same file), as cluster DNS would serve them:
+// HOSTNAME.SERVICE.NS.svc and HOSTNAME.SERVICE.NS.svc.cluster.local for each address with a hostname in the
+// Endpoints of a headless Service (the endpoints controller puts it there for pods whose spec.subdomain
+// names the Service: ready pods, or all of them with publishNotReadyAddresses), and only while the agent
+// runs the pod. The whole set of this instance's lines is written at once by hosts-set.sh (machine-wide
+// lock, tagged lines, atomic replace).
+import type { V1Endpoints } from '@kubernetes/client-node';
 import { run } from './exec.js';
 import type { Logger } from '../../core/log.js';
 
-export function hostNames(pod: V1Pod): string[] {
-  const host = pod.spec?.hostname, sub = pod.spec?.subdomain, ns = pod.metadata?.namespace;
-  if (!host || !sub || !ns) return [];
-  return [`${host}.${sub}.${ns}.svc`, `${host}.${sub}.${ns}.svc.cluster.local`];
+/** "IP NAME NAME" lines for the live pod addresses that headless Services' Endpoints name. */
+export function podDnsLines(endpoints: readonly V1Endpoints[], isHeadless: (namespace: string, name: string) => boolean,
+  live: ReadonlySet<string>): string[] {
+  const names = new Map<string, Set<string>>();
+  for (const ep of endpoints) {
+    const ns = ep.metadata?.namespace, svc = ep.metadata?.name;
+    if (!ns || !svc || !isHeadless(ns, svc)) continue;
+    for (const subset of ep.subsets ?? []) {
+      for (const addr of subset.addresses ?? []) {
+        if (!addr.hostname || !live.has(addr.ip)) continue;
+        const set = names.get(addr.ip) ?? new Set<string>();
+        set.add(`${addr.hostname}.${svc}.${ns}.svc`).add(`${addr.hostname}.${svc}.${ns}.svc.cluster.local`);
+        names.set(addr.ip, set);
+      }
+    }
+  }
+  return [...names].map(([ip, set]) => `${ip} ${[...set].sort().join(' ')}`).sort();
 }
 
 export class HostsFile {
-  private readonly lines = new Map<string, string>();
+  private lines: string[] = [];
+  /** What the file holds for this instance; unknown until the first write (leftovers of an earlier run). */
+  private written?: string;
   private writing: Promise<void> = Promise.resolve();
-  private dirty = false;
+  private queued = false;
 
   constructor(private readonly script: string, private readonly tag: string, private readonly log: Logger) {}
 
-  set(uid: string, ip: string, names: string[]): Promise<void> {
-    if (!names.length) return this.remove(uid);
-    const line = `${ip} ${names.join(' ')}`;
-    if (this.lines.get(uid) === line) return this.writing;
-    this.lines.set(uid, line);
-    return this.flush();
-  }
-
-  remove(uid: string): Promise<void> {
-    if (!this.lines.delete(uid)) return this.writing;
-    return this.flush();
-  }
-
-  clear(): Promise<void> {
-    this.lines.clear();
+  /** Makes this instance's lines exactly `lines`; resolves once the file says so. */
+  replace(lines: string[]): Promise<void> {
+    this.lines = lines;
     return this.flush();
   }
 
   /** Writes serialised and coalesced: one write covers every change made while the previous one ran. */
   private flush(): Promise<void> {
-    if (this.dirty) return this.writing;
-    this.dirty = true;
+    if (this.queued) return this.writing;
+    this.queued = true;
     this.writing = this.writing.then(async () => {
-      this.dirty = false;
-      const content = [...this.lines.values()].sort().join('\n');
+      this.queued = false;
+      const content = this.lines.length ? `${this.lines.join('\n')}\n` : '';
+      if (content === this.written) return;
       for (let attempt = 1; ; attempt++) {
         try {
-          await run('bash', [this.script, this.tag], { input: content ? `${content}\n` : '' });
+          await run('bash', [this.script, this.tag], { input: content });
+          this.written = content;
           return;
         } catch (err) {
           if (attempt >= 5) { this.log.error({ err: String(err) }, 'updating /etc/hosts failed'); return; }

@@ -19,7 +19,7 @@ export function networkNames(cfg: AgentConfig, uid: string): { netns: string; ve
 
 export async function createPodNetwork(cfg: AgentConfig, uid: string, ip: string, prefix: number): Promise<PodNetwork> {
   const { netns, veth } = networkNames(cfg, uid);
-  await deletePodNetwork({ netns, veth, ip });
+  await deletePodNetwork({ netns, veth });
   await run('ip', ['netns', 'add', netns]);
   try {
     await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
@@ -28,14 +28,14 @@ export async function createPodNetwork(cfg: AgentConfig, uid: string, ip: string
     await run('ip', ['-n', netns, 'addr', 'add', `${ip}/${prefix}`, 'dev', 'eth0']);
     await run('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
   } catch (err) {
-    await deletePodNetwork({ netns, veth, ip });
+    await deletePodNetwork({ netns, veth });
     throw err;
   }
   return { netns, veth, ip };
 }
 
 /** Removes the veth (synchronously, not when the kernel gets round to the netns) and the netns; idempotent. */
-export async function deletePodNetwork(net: PodNetwork): Promise<void> {
+export async function deletePodNetwork(net: Pick<PodNetwork, 'netns' | 'veth'>): Promise<void> {
   await run('ip', ['link', 'delete', net.veth]).catch(() => undefined);
   await run('ip', ['netns', 'delete', net.netns]).catch(() => undefined);
 }

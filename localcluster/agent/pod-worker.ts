@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { V1Container, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import type { AgentConfig } from './config.js';
 import { ContainerRunner } from './container.js';
-import { hostNames, type HostsFile } from './hosts.js';
+import type { PodDns } from './dns.js';
 import type { AddressPool } from './ipam.js';
 import { type Clients, describeError, isNotFound, mergePatch, statusCode } from './kube.js';
 import { createPodNetwork, deletePodNetwork, type PodNetwork } from './network.js';
@@ -17,7 +17,7 @@ export interface WorkerDeps {
   cfg: AgentConfig;
   clients: Clients;
   pool: AddressPool;
-  hosts: HostsFile;
+  dns: PodDns;
   log: Logger;
   onGone: (uid: string) => void;
 }
@@ -122,7 +122,7 @@ export class PodWorker {
       this.log.info({ ip, netns: this.net.netns }, 'pod network ready');
       this.scheduleStatus();
     }
-    await this.deps.hosts.set(this.uid, this.net.ip, hostNames(this.pod));
+    await this.deps.dns.addPod(this.net.ip);
     this.volumes ??= new PodVolumes(this.pod, this.deps.cfg, this.deps.clients, this.podDir, () => this.net!.ip, this.log);
     await this.volumes.prepare();
   }
@@ -146,8 +146,8 @@ export class PodWorker {
   private async tearDown(): Promise<void> {
     if (this.reservedIP) this.deps.pool.release(this.reservedIP);
     this.volumes?.remove();
-    await this.deps.hosts.remove(this.uid);
     if (this.net) {
+      await this.deps.dns.removePod(this.net.ip);
       await deletePodNetwork(this.net);
       this.deps.pool.release(this.net.ip);
     }

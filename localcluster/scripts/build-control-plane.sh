@@ -10,12 +10,32 @@ if [ -z "$version" ]; then
   echo "build-control-plane: no source package 'kubernetes' known to apt; is the deb-src entry in place (make setup)?" >&2
   exit 1
 fi
-out="$cache/kubernetes-$version"
-if [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ]; then
+# Kubernetes 1.20 vendors reflect2 1.0.1, which faults under Go >= 1.18 (Debian's Go is 1.19) as soon as
+# json-iterator encodes a custom resource; Debian's golang-github-modern-go-reflect2-dev (1.0.2) is swapped in.
+out="$cache/kubernetes-$version-reflect2-1.0.2"
+# --dir: print where the binaries live (the one place the cache key is defined) and stop.
+if [ "${1:-}" = --dir ]; then echo "$out"; exit 0; fi
+cached() { [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ]; }
+if cached; then
+  echo "build-control-plane: cached $out"
+  exit 0
+fi
+# One build at a time on the machine; whoever waited finds the binaries cached.
+exec 9>"$cache/build.lock"
+if ! flock -n 9; then
+  echo "build-control-plane: another build is running; waiting for it"
+  flock 9
+fi
+if cached; then
   echo "build-control-plane: cached $out"
   exit 0
 fi
 
+reflect2=/usr/share/gocode/src/github.com/modern-go/reflect2
+if [ ! -f "$reflect2/reflect2.go" ]; then
+  echo "build-control-plane: $reflect2 missing; install golang-github-modern-go-reflect2-dev (make setup does)" >&2
+  exit 1
+fi
 work=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -25,10 +45,12 @@ tar xzf kubernetes_*.orig.tar.gz
 src=$(find . -maxdepth 1 -type d -name 'kubernetes-*' | head -1)
 cd "$src"
 mkdir -p .go/src/k8s.io && ln -s ../../.. .go/src/k8s.io/kubernetes
+rm -rf vendor/github.com/modern-go/reflect2 && cp -r "$reflect2" vendor/github.com/modern-go/
+sed -i 's#modern-go/reflect2 v1.0.1#modern-go/reflect2 v1.0.2#g' vendor/modules.txt go.mod
 start=$(date +%s)
 echo "build-control-plane: building kube-apiserver and kube-controller-manager (a few minutes)"
 GOPATH=$PWD/.go CGO_ENABLED=0 HOME=$(mktemp -d) GOFLAGS=-mod=vendor \
-  make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$work/build.log" 2>&1 || {
+  nice make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$work/build.log" 2>&1 || {
   tail -40 "$work/build.log" >&2; exit 1; }
 mkdir -p "$out.tmp"
 cp _output/bin/kube-apiserver _output/bin/kube-controller-manager "$out.tmp/"

@@ -8,7 +8,7 @@ parse_name "$@"
 [ "$(id -u)" = 0 ] || die "must run as root"
 t0=$(date +%s.%N)
 if [ ! -f "$STATE/instance.env" ]; then
-  log "not running (no state in $STATE); nothing to stop"
+  log "not running; nothing to stop"
   exit 0
 fi
 lock_instance

@@ -54,7 +54,8 @@ for port in "$ETCD_PORT" "$ETCD_PEER_PORT"; do
   if ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then die "port $port (its etcd) is taken by another process"; fi
 done
 
-rm -rf "$STATE"
+# Fresh start: empty the state dir (the dir itself stays: it is what holds the slot).
+find "$STATE" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 mkdir -p "$STATE"/{pki,pids,logs,etcd,pods,volumes}
 cat >"$STATE/instance.env" <<EOF
 NAME=$NAME
@@ -180,7 +181,6 @@ start_daemon kube-controller-manager "$K8S_BIN/kube-controller-manager" \
 cat >"$STATE/agent.json" <<EOF
 {
   "name": "$NAME",
-  "slot": $SLOT,
   "nodeName": "$NODE_NAME",
   "root": "$ROOT",
   "stateDir": "$STATE",
@@ -191,8 +191,7 @@ cat >"$STATE/agent.json" <<EOF
   "apiServerPort": $API_PORT,
   "netnsPrefix": "$NETNS_PREFIX",
   "vethPrefix": "$VETH_PREFIX",
-  "hostsTag": "$HOSTS_TAG",
-  "caFile": "$pki/ca.crt"
+  "hostsTag": "$HOSTS_TAG"
 }
 EOF
 start_daemon agent env LOG_FORMAT=json "$ROOT/bin/localcluster-agent" --kubeconfig "$STATE/agent.kubeconfig" --config "$STATE/agent.json"

@@ -46,7 +46,8 @@ slot_of() {
 
 # Machine-wide slot registry: slot-N holds the state dir owning slot N. A slot whose state dir is gone is free.
 allocate_slot() {
-  mkdir -p "$REGISTRY"
+  # The state dir exists before the slot names it, so no concurrent allocation mistakes it for stale.
+  mkdir -p "$REGISTRY" "$STATE"
   SLOT=$(
     exec 7>"$REGISTRY/lock"; flock -w 60 7 || exit 1
     s=$(slot_of "$STATE")
@@ -87,20 +88,18 @@ set_slot_names() {
   else USER_KUBECONFIG=$ADMIN_KUBECONFIG; NAME_ARG=" --name $NAME"; fi
 }
 
-# Control-plane binaries: $ETCDOP_K8S_BIN, else the cache dir build-control-plane.sh fills for the source version.
+# Control-plane binaries: $ETCDOP_K8S_BIN, else the cache dir build-control-plane.sh fills (its --dir).
 find_k8s_bin() {
   if [ -n "${ETCDOP_K8S_BIN:-}" ]; then K8S_BIN=$ETCDOP_K8S_BIN; else
-    local cache=${ETCDOP_CACHE:-$HOME/.cache/etcd-k8s-operator} version
-    version=$(apt-cache showsrc kubernetes 2>/dev/null | awk '/^Version:/ {print $2; exit}')
-    if [ -n "$version" ]; then K8S_BIN=$cache/kubernetes-$version
-    else K8S_BIN=$(ls -d "$cache"/kubernetes-* 2>/dev/null | sort -V | tail -1); fi
+    K8S_BIN=$(bash "$(dirname "${BASH_SOURCE[0]}")/build-control-plane.sh" --dir 2>/dev/null || true)
   fi
   [ -x "${K8S_BIN:-/nonexistent}/kube-apiserver" ] && [ -x "$K8S_BIN/kube-controller-manager" ] ||
     die "kube-apiserver/kube-controller-manager not found${K8S_BIN:+ in $K8S_BIN}; run 'make control-plane' (bash localcluster/scripts/build-control-plane.sh)"
 }
 
 # Processes: $STATE/pids/NAME holds "PID STARTTIME" (starttime from /proc/PID/stat) so a recycled pid never matches.
-proc_starttime() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+# A zombie (exited, not yet reaped by init, which here can take seconds) has no starttime: it counts as gone.
+proc_starttime() { awk '{ sub(/^.*\) /, ""); if ($1 != "Z") print $20 }' "/proc/$1/stat" 2>/dev/null; }
 
 # pid_alive NAME: prints the pid when the recorded process still runs.
 pid_alive() {

@@ -25,7 +25,6 @@ export interface Connection {
   context: string;
 }
 
-interface Named<T> { name: string; [k: string]: unknown; value: T }
 interface ClusterEntry { server?: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean; 'tls-server-name'?: string; 'proxy-url'?: string }
 interface ExecEntry { command: string; args?: string[]; env?: { name: string; value: string }[]; apiVersion?: string }
 interface UserEntry {
@@ -79,9 +78,10 @@ export function readKubeConfigFiles(explicit?: string): KubeConfigFiles {
 /** kubectl's merge rule: the first file that names an entry wins. */
 function addAll<T>(into: Map<string, { entry: T; dir: string }>, list: unknown, key: string, dir: string): void {
   if (!Array.isArray(list)) return;
-  for (const item of list as Named<T>[]) {
-    const entry = (item as unknown as Record<string, T>)[key];
-    if (typeof item?.name === 'string' && entry && !into.has(item.name)) into.set(item.name, { entry, dir });
+  for (const item of list as Record<string, unknown>[]) {
+    const name = item?.name;
+    const entry = item?.[key] as T | undefined;
+    if (typeof name === 'string' && entry && !into.has(name)) into.set(name, { entry, dir });
   }
 }
 

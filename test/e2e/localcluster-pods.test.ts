@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
-import { useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
+import { run, useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
 
 const TEST_MS = 180000;
 const ETCD_IMAGE = 'gcr.io/etcd-development/etcd:v3.4.23';
@@ -12,6 +12,7 @@ let cluster: TestCluster;
 let ns: string;
 
 interface ContainerStatus {
+  name: string;
   ready: boolean;
   restartCount: number;
   state: { waiting?: { reason: string; message?: string }; running?: object; terminated?: { exitCode: number } };
@@ -38,13 +39,14 @@ const logOf = (podName: string, container: string): string => {
 
 function httpsGetFrom(ip: string, port: number, path: string): Promise<{ status: number; body: string; encrypted: boolean; issuer: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpsGet({ host: ip, port, path, rejectUnauthorized: false, timeout: 5000 }, (res) => {
+    const req = httpsGet({ host: ip, port, path, rejectUnauthorized: false, timeout: 5000, agent: false }, (res) => {
+      const sock = res.socket as import('node:tls').TLSSocket;
+      const encrypted = sock.encrypted === true;
+      const issuer = JSON.stringify(sock.getPeerCertificate()?.issuer ?? {});
       let body = '';
       res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => {
-        const sock = res.socket as import('node:tls').TLSSocket;
-        resolve({ status: res.statusCode ?? 0, body, encrypted: sock.encrypted === true, issuer: JSON.stringify(sock.getPeerCertificate?.()?.issuer ?? {}) });
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, encrypted, issuer }));
+      res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
@@ -77,12 +79,12 @@ spec:
   - name: etcd
     image: ${ETCD_IMAGE}
     command: [etcd]
-    args: [--data-dir=/data, --auto-tls, --listen-client-urls=https://0.0.0.0:2379, --advertise-client-urls=https://$(POD_IP):2379]
+    args: [--data-dir=/etc/localcluster-test/data, --auto-tls, --listen-client-urls=https://0.0.0.0:2379, --advertise-client-urls=https://$(POD_IP):2379]
     env: [{name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}]
     readinessProbe:
       httpGet: {scheme: HTTPS, path: /health, port: 2379}
       periodSeconds: 1
-    volumeMounts: [{name: data, mountPath: /data}]
+    volumeMounts: [{name: data, mountPath: /etc/localcluster-test/data}]
   volumes: [{name: data, emptyDir: {}}]
 `);
   const ready = await waitFor(async () => {
@@ -99,6 +101,7 @@ spec:
   const [ip, port] = address.split(':');
   const res = await httpsGetFrom(ip, Number(port), '/health');
   expect(res.encrypted).toBe(true);
+  expect(res.issuer).toContain('etcd'); // etcd's own --auto-tls certificate
   expect(res.status).toBe(200);
   expect(JSON.parse(res.body)).toEqual({ health: 'true' });
 }, TEST_MS);
@@ -140,7 +143,9 @@ spec:
   }, { timeoutMs: 60000, what: 'container main of pod crasher to be restarted twice' });
   expect(s.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
   expect(s.ready).toBe(false);
-  expect(logOf('crasher', 'main').match(/^crash-run$/gm)?.length).toBeGreaterThanOrEqual(3);
+  // Two restarts: the process ran (at least) three times.
+  await waitFor(() => (logOf('crasher', 'main').match(/^crash-run$/gm)?.length ?? 0) >= 3,
+    { timeoutMs: 10000, what: 'three runs of crasher in its log' });
 }, TEST_MS);
 
 test('env (fieldRef, Secret key), Secret/ConfigMap volumes and a pod-bound ServiceAccount token are in place', async () => {
@@ -162,13 +167,13 @@ spec:
   containers:
   - name: main
     image: ${ETCD_IMAGE}
-    workingDir: /work
+    workingDir: /etc/localcluster-test/workdir
     command: [/bin/sh, -c]
     args:
     - |
       sa=/var/run/secrets/kubernetes.io/serviceaccount
       echo "env name=$POD_NAME ns=$POD_NAMESPACE ip=$POD_IP node=$NODE_NAME sa=$SA_NAME password=$PASSWORD api=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"
-      echo "files greeting=$(cat /etc/settings/greeting) password=$(cat /etc/creds/password) ns=$(cat $sa/namespace) cwd=$(pwd) host=$(hostname)"
+      echo "files greeting=$(cat /etc/localcluster-test/settings/greeting) password=$(cat /etc/localcluster-test/creds/password) ns=$(cat $sa/namespace) cwd=$(pwd) host=$(hostname)"
       kubectl --server "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT" --certificate-authority $sa/ca.crt \\
         --token "$(cat $sa/token)" get pods -n kube-system 2>&1 | sed 's/^/api /'
       echo done
@@ -181,8 +186,8 @@ spec:
     - {name: SA_NAME, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}
     - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
     volumeMounts:
-    - {name: settings, mountPath: /etc/settings}
-    - {name: creds, mountPath: /etc/creds, readOnly: true}
+    - {name: settings, mountPath: /etc/localcluster-test/settings}
+    - {name: creds, mountPath: /etc/localcluster-test/creds, readOnly: true}
   volumes:
   - {name: settings, configMap: {name: settings}}
   - {name: creds, secret: {secretName: creds}}
@@ -193,9 +198,66 @@ spec:
   const node = (await cluster.kubectl(['get', 'pod', 'inspector', '-n', ns, '-o', 'jsonpath={.spec.nodeName}'])).stdout;
   const api = (await cluster.kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).stdout.replace('https://', '');
   expect(log).toContain(`env name=inspector ns=${ns} ip=${p.status.podIP} node=${node} sa=default password=s3cret api=${api}`);
-  expect(log).toContain(`files greeting=hello-from-configmap password=s3cret ns=${ns} cwd=/work host=inspector`);
+  expect(log).toContain(`files greeting=hello-from-configmap password=s3cret ns=${ns} cwd=/etc/localcluster-test/workdir host=inspector`);
   // The token is real and bound to the pod's ServiceAccount: the API server knows who it is and RBAC says no.
   expect(log).toContain(`api Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:${ns}:default" cannot list resource "pods"`);
   // The mounts exist only in the pod's own mount namespace.
-  expect(() => readFileSync('/etc/settings/greeting')).toThrow();
+  expect(() => readFileSync('/etc/localcluster-test/settings/greeting')).toThrow();
+}, TEST_MS);
+
+test('probes: tcpSocket readiness and exec liveness inside the pod; a failing liveness probe restarts only its container', async () => {
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: etcd
+    image: ${ETCD_IMAGE}
+    command: [etcd, --data-dir=/etc/localcluster-test/state/etcd, --listen-client-urls=http://0.0.0.0:2379, --advertise-client-urls=http://$(POD_IP):2379]
+    env: [{name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}]
+    readinessProbe: {tcpSocket: {port: 2379}, periodSeconds: 1}
+    livenessProbe: {exec: {command: [etcdctl, endpoint, health]}, periodSeconds: 2, timeoutSeconds: 3}
+    volumeMounts: [{name: state, mountPath: /etc/localcluster-test/state}]
+  - name: flaky
+    image: ${ETCD_IMAGE}
+    command: [/bin/sh, -c, 'touch /etc/localcluster-test/state/alive; sleep 2; rm -f /etc/localcluster-test/state/alive; exec sleep 3600']
+    livenessProbe: {exec: {command: [cat, /etc/localcluster-test/state/alive]}, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 2}
+    volumeMounts: [{name: state, mountPath: /etc/localcluster-test/state}]
+  volumes: [{name: state, emptyDir: {}}]
+`);
+  const statuses = await waitFor(async () => {
+    const cs = (await pod('probed')).status.containerStatuses ?? [];
+    const etcd = cs.find((c) => c.name === 'etcd');
+    const flaky = cs.find((c) => c.name === 'flaky');
+    return etcd?.ready && flaky && flaky.restartCount >= 1 ? { etcd, flaky } : undefined;
+  }, { timeoutMs: 60000, what: 'etcd Ready (tcpSocket) and flaky restarted by its liveness probe' });
+  expect(statuses.etcd.restartCount).toBe(0);
+  expect(statuses.flaky.lastState.terminated?.exitCode).toBe(143); // SIGTERM from the liveness kill
+}, TEST_MS);
+
+test('deletion: SIGTERM first, SIGKILL after the grace period, then the pod is gone with its process', async () => {
+  const marker = `stubborn-${ns}`;
+  await apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: stubborn}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: main
+    image: ${ETCD_IMAGE}
+    command: [/bin/sh, -c, 'trap "echo got-TERM" TERM; while true; do sleep 0.2; done # ${marker}']
+`);
+  await waitFor(async () => (await pod('stubborn')).status.phase === 'Running', { timeoutMs: 30000, what: 'pod stubborn Running' });
+  expect((await run('pgrep', ['-f', marker])).code).toBe(0);
+  const started = Date.now();
+  const deleted = await cluster.kubectl(['delete', 'pod', 'stubborn', '-n', ns, '--timeout=30s']);
+  const took = Date.now() - started;
+  expect(deleted.code).toBe(0);
+  expect(took).toBeGreaterThanOrEqual(1500); // it ignored SIGTERM: only the SIGKILL after 2 s ended it
+  expect(took).toBeLessThan(15000);
+  expect(logOf('stubborn', 'main')).toContain('got-TERM');
+  expect((await run('pgrep', ['-f', marker])).code).toBe(1);
 }, TEST_MS);

@@ -15,7 +15,7 @@ export interface PluginEnv {
   /** `kubectl etcd ARGS` (the plugin found on PATH by kubectl). */
   etcd(args: string[], timeoutMs?: number): Promise<RunResult>;
   get(): Promise<EtcdCluster>;
-  /** Waits for phase Running with `size` voting members, no learner, generation observed. */
+  /** Waits for phase Running with `size` voting members all ready, no learner, generation observed. */
   settled(size: number, timeoutMs?: number): Promise<EtcdCluster>;
   env: Record<string, string>;
   close(): Promise<void>;
@@ -44,7 +44,7 @@ export async function pluginEnv(prefix: string, size: number): Promise<PluginEnv
     settled: (n, timeoutMs = 240_000) => waitFor(async () => {
       const c = await get();
       const s = c.status;
-      const ok = s?.phase === 'Running' && s.size === n && !(s.members ?? []).some((m) => m.isLearner) && (s.observedGeneration ?? 0) >= (c.metadata.generation ?? 0);
+      const ok = s?.phase === 'Running' && s.size === n && s.readyReplicas === n && !(s.members ?? []).some((m) => m.isLearner) && (s.observedGeneration ?? 0) >= (c.metadata.generation ?? 0);
       return ok ? c : undefined;
     }, { timeoutMs, intervalMs: 1000, what: `${NAME} Running with ${n} members in ${ns}` }),
     async close() {

@@ -1,6 +1,7 @@
 // `kubectl etcd scale` on the local cluster: 1 -> 3 to Running with progress, a timeout (exit 3) that
 // leaves the resize running, and an unsafe resize while one runs (exit 2, nothing changed).
 // Run with ETCDOP_TEST_CLUSTER=plugin.
+import { jest } from '@jest/globals';
 import { NAME, pluginEnv, type PluginEnv } from './plugin-harness.js';
 
 jest.setTimeout(15 * 60_000);

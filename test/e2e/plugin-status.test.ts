@@ -1,5 +1,6 @@
 // `kubectl etcd status|list|members` through the real kubectl on the local cluster, and an interactive
 // `scale` answered "n" in a real terminal (tmux). Run with ETCDOP_TEST_CLUSTER=plugin.
+import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { run, waitFor } from '../helpers/cluster.js';
 import { NAME, pluginEnv, type PluginEnv } from './plugin-harness.js';

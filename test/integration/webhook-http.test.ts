@@ -255,7 +255,7 @@ describe('admission over HTTPS', () => {
 describe('malformed requests', () => {
   it.each([
     ['not JSON', '{"apiVersion": ', /not valid JSON/],
-    ['a JSON string', '"hello"', /not valid JSON/],
+    ['a JSON string', '"hello"', /not a JSON object/],
     ['an empty object', '{}', /expected apiVersion admission\.k8s\.io\/v1/],
     ['wrong apiVersion', JSON.stringify({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }), /v1beta1/],
     ['wrong kind', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'Pod', request: { uid: 'x' } }), /"Pod"/],

@@ -135,3 +135,13 @@ describe('deriveStatus: creation is not a resize', () => {
     expect(s.lastResize).toBeUndefined();
   });
 });
+
+describe('deriveStatus: learners', () => {
+  it('a learner whose pod has not started is progress, not degradation', () => {
+    const step: Step = { kind: 'wait', reason: 'WaitingForLearnerPod', message: 'waiting for the pod of learner demo-1 to start etcd', requeueMs: 1000 };
+    const s = deriveStatus({ observed: observed([member(0), member(1, { isLearner: true, started: false, healthy: false })], { size: 3, status: running }), step }, T);
+    expect(s.phase).toBe('Scaling');
+    expect(cond(s, 'Degraded')).toMatchObject({ status: 'False' });
+    expect(s.members![1]).toMatchObject({ isLearner: true, healthy: false });
+  });
+});

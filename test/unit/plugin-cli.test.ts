@@ -153,6 +153,23 @@ describe('kubectl-etcd against a stand-in API server', () => {
     expect(api.patches(false)).toHaveLength(1);
   });
 
+  test('Ctrl-C while waiting: stops waiting (exit 130), says the resize goes on and how to follow it', async () => {
+    const { kubeconfig } = await serve({ cluster: oneMember(), controllerStuck: true });
+    const child = spawn(BIN, ['scale', 'demo', '--replicas', '3', '--yes'], { env: { ...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      for (let i = 0; i < 100 && !stderr.includes('voting'); i++) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toContain('stopped waiting; the resize to 3 goes on in the cluster: follow it with kubectl etcd status demo -n ns --watch');
+      expect(api.o.cluster.spec.size).toBe(3);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   test('scale without a terminal and without --yes: refuses with exit 1, nothing sent', async () => {
     const { kubeconfig } = await serve({ cluster: oneMember() });
     const r = await run(BIN, ['scale', 'demo', '--replicas', '3'], kubeconfig);
@@ -175,16 +192,23 @@ describe('kubectl-etcd against a stand-in API server', () => {
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const until = async (what: () => boolean) => { for (let i = 0; i < 100 && !what(); i++) await new Promise((r) => setTimeout(r, 50)); };
-    await until(() => stdout.includes('Warnings'));
-    expect(stdout).toMatch(/Phase:\s+Running/);
-    api.o.cluster.status!.phase = 'Degraded';
-    api.notify();
-    await until(() => /Phase:\s+Degraded/.test(stdout));
-    expect(stdout).toMatch(/Phase:\s+Degraded/);
-    // Non-terminal output: one frame per change, each under a time line.
-    expect(stdout.match(/^--- \d{4}-/gm)).toHaveLength(2);
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    try {
+      await until(() => stdout.includes('Warnings'));
+      expect(stdout).toMatch(/Phase:\s+Running/);
+      api.o.cluster.status!.phase = 'Degraded';
+      api.notify();
+      // Sooner than the periodic refresh: the watch event triggers the redraw.
+      const t = Date.now();
+      await until(() => /Phase:\s+Degraded/.test(stdout));
+      expect(stdout).toMatch(/Phase:\s+Degraded/);
+      expect(Date.now() - t).toBeLessThan(1500);
+      // Non-terminal output: one frame per change, each under a time line.
+      expect(stdout.match(/^--- \d{4}-/gm)).toHaveLength(2);
+      child.kill('SIGINT');
+      expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 5000))])).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   test('kubectl_complete-etcd: cluster names from the API, and nothing but the directive when it is down', async () => {

@@ -124,7 +124,8 @@ export class MockApi {
   private controllerStep(): void {
     const c = this.o.cluster;
     const st = c.status!;
-    if (this.o.controllerStuck || (st.observedGeneration ?? 0) >= (c.metadata.generation ?? 0) && st.size === c.spec.size && st.phase === 'Running') return;
+    const learning = (st.members ?? []).some((m) => m.isLearner);
+    if (this.o.controllerStuck || ((st.observedGeneration ?? 0) >= (c.metadata.generation ?? 0) && st.size === c.spec.size && !learning)) return;
     const members: MemberStatus[] = st.members ?? [];
     const learner = members.find((m) => m.isLearner);
     const voters = members.filter((m) => !m.isLearner).length;

@@ -11,10 +11,9 @@ import type { ClusterView, MemberView } from './view.js';
 export interface RenderOptions {
   colors: Colors;
   wide: boolean;
-  /** How many of the newest Events to show. */
-  events?: number;
 }
 
+/** How many of the newest Events `status` shows. */
 const EVENTS_SHOWN = 10;
 
 export function renderStatus(v: ClusterView, o: RenderOptions): string {
@@ -133,7 +132,7 @@ export function conditions(v: ClusterView, c: Colors): string[] {
 }
 
 export function events(v: ClusterView, o: RenderOptions): string[] {
-  const list = v.events.slice(-(o.events ?? EVENTS_SHOWN));
+  const list = v.events.slice(-EVENTS_SHOWN);
   if (list.length === 0) return ['None recent'];
   return table(['LAST SEEN', 'TYPE', 'REASON', 'MESSAGE'], list.map((e) => [
     age(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp, v.now) + ((e.count ?? 1) > 1 ? ` (x${e.count})` : ''),

@@ -13,7 +13,9 @@ export async function watchStatus(conn: Connection, ns: string, name: string, sh
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   process.once('SIGINT', onSigint);
-  let wake: () => void = () => {};
+  // A change seen while a refresh runs must not be lost: it marks the next wait as already over.
+  let changed = false;
+  let wake: () => void = () => { changed = true; };
   void (async () => {
     // The API server ends watches after timeoutSeconds; start a new one until stopped.
     while (!stop.signal.aborted) {
@@ -38,10 +40,14 @@ export async function watchStatus(conn: Connection, ns: string, name: string, sh
     if (tty) process.stdout.write(CLEAR + text);
     else if (fingerprint !== last) process.stdout.write(`--- ${new Date().toISOString()}\n${text}`);
     last = fingerprint;
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-      void sleep(REFRESH_MS, stop.signal).then(resolve);
-    });
+    if (!changed) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        void sleep(REFRESH_MS, stop.signal).then(resolve);
+      });
+    }
+    changed = false;
+    wake = () => { changed = true; };
   }
   process.removeListener('SIGINT', onSigint);
   err('stopped watching');
@@ -49,6 +55,7 @@ export async function watchStatus(conn: Connection, ns: string, name: string, sh
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
   });
