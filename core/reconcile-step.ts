@@ -152,6 +152,16 @@ export function nextStep(o: Observed): Step {
 
   if (!members) {
     const formed = (cluster.status?.members?.length ?? 0) > 0;
+    // PVCs kept from an earlier EtcdCluster of this name: a member alone serves nothing until its peers are
+    // back (no quorum), so start the pods of every kept PVC and let the old members find each other.
+    const kept = o.pvcs.filter((p) => p.ordinal >= o.statefulSet!.replicas && !p.deleting);
+    if (!formed && kept.length) {
+      return {
+        kind: 'scale-statefulset',
+        replicas: Math.max(...kept.map((p) => p.ordinal)) + 1,
+        message: `resume the members whose PVCs were kept (${kept.map((p) => p.name).join(', ')})`,
+      };
+    }
     return formed
       ? { kind: 'blocked', reason: 'EtcdUnreachable', message: `etcd member list unknown: ${o.etcd.problem ?? 'no answer'}`, unhealthy: [] }
       : { kind: 'wait', reason: 'WaitingForBootstrap', message: `waiting for ${memberName(name, 0)} to start and serve`, requeueMs: WAIT_REQUEUE_MS };

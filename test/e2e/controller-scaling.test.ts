@@ -9,6 +9,9 @@ import { FAILPOINTS, type Failpoint } from '../../controller/failpoints.js';
 import { ROOT, useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
 import { etcdctl, etcdctlMembers, getCluster, kubectlOf, startController, type ControllerProcess, type Kubectl } from './controller-harness.js';
 
+/** Failures as they happen (jest prints its report only at the end of this long file). */
+const progress = (line: string) => process.stderr.write(`[controller-e2e ${new Date().toISOString()}] ${line}\n`);
+
 jest.setTimeout(15 * 60_000);
 
 const NAME = 'demo';
@@ -16,6 +19,13 @@ let tc: TestCluster;
 let kubectl: Kubectl;
 let ns: string;
 let controller: ControllerProcess | undefined;
+const running: ControllerProcess[] = [];
+/** Every controller a test starts is stopped after it, pass or fail. */
+function launch(env: Record<string, string> = {}): ControllerProcess {
+  const c = startController(tc.kubeconfig, ns, env);
+  running.push(c);
+  return c;
+}
 const timings: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -26,8 +36,11 @@ beforeAll(async () => {
   await kubectl(['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']);
 });
 
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+
 afterAll(async () => {
-  await controller?.stop();
   if (ns) await tc.deleteNamespace(ns, 180_000);
   if (Object.keys(timings).length) console.log(`controller e2e wall times (s): ${JSON.stringify(timings)}`);
 });
@@ -71,12 +84,24 @@ async function waitConverged(size: number, timeoutMs = 180_000): Promise<void> {
   try {
     await waitFor(() => converged(size), { timeoutMs, what: `EtcdCluster ${NAME} converged at ${size}` });
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n${await describeState()}`);
+    const e = new Error(`${(err as Error).message}\n${await describeState()}`);
+    progress(e.message);
+    throw e;
   }
+  progress(`converged at ${size}`);
 }
 
 /** The truth after a step: etcd's own member list equals status.members; kubectl columns equal the truth. */
 async function assertTruth(size: number): Promise<void> {
+  try {
+    await checkTruth(size);
+  } catch (err) {
+    progress(`truth check at ${size} failed: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+async function checkTruth(size: number): Promise<void> {
   const c = await getCluster(kubectl, ns, NAME);
   const etcd = await etcdctlMembers(endpoints(size));
   const fromEtcd = etcd.map((m) => ({ name: m.name, id: m.id, isLearner: m.isLearner, peerURL: m.peerURL })).sort((a, b) => a.name.localeCompare(b.name));
@@ -99,10 +124,10 @@ async function resize(size: number): Promise<void> {
 
 describe('etcd-controller on a local cluster', () => {
   it('creates a 1-member cluster and resizes 1 -> 3 -> 5 -> 3 -> 1 -> 3, truthful after every step', async () => {
-    controller = startController(tc.kubeconfig, ns);
+    controller = launch();
     await waitFor(() => controller!.log.some((l) => l.includes('became leader')), { timeoutMs: 30_000, what: 'the controller to lead' });
     // A second replica on the same Lease stands by and never reconciles.
-    const standby = startController(tc.kubeconfig, ns);
+    const standby = launch();
     await kubectl(['-n', ns, 'apply', '-f', '-'], {
       input: JSON.stringify({ apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name: NAME }, spec: { size: 1, storage: { size: '64Mi' } } }),
     });
@@ -158,7 +183,7 @@ describe('etcd-controller on a local cluster', () => {
   it.each(plan)('converges after a SIGKILL at %s (resize %i -> %i), with no stray or duplicate member', async (fp, from, to) => {
     // Start from a known size, whatever an earlier test left.
     if ((await getCluster(kubectl, ns, NAME)).status?.size !== from || !(await converged(from))) {
-      controller = startController(tc.kubeconfig, ns);
+      controller = launch();
       await resize(from);
       await waitConverged(from);
       await controller.stop();
@@ -170,7 +195,8 @@ describe('etcd-controller on a local cluster', () => {
       await etcdctl(all, ['move-leader', victim.id]);
       expect(await etcdctl(all, ['endpoint', 'status'])).toMatch(new RegExp(`${victim.id}, [^,]+, [^,]+, true,`));
     }
-    const crashing = startController(tc.kubeconfig, ns, { ETCDOP_FAILPOINTS: fp });
+    progress(`crash test ${fp}: ${from} -> ${to}`);
+    const crashing = launch({ ETCDOP_FAILPOINTS: fp });
     controller = crashing;
     await resize(to);
     const exit = await Promise.race([crashing.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 120_000))]);
@@ -178,7 +204,7 @@ describe('etcd-controller on a local cluster', () => {
     expect(exit?.signal).toBe('SIGKILL');
     expect(crashing.log.join('\n')).toContain(`failpoint ${fp} reached`);
 
-    controller = startController(tc.kubeconfig, ns);
+    controller = launch();
     await waitConverged(to);
     await assertTruth(to);
     await controller.stop();
@@ -186,9 +212,12 @@ describe('etcd-controller on a local cluster', () => {
   });
 
   it('keeps the PVCs when the EtcdCluster is deleted, and a recreated cluster resumes from them', async () => {
-    controller = startController(tc.kubeconfig, ns);
-    await resize(3);
+    controller = launch();
+    await kubectl(['-n', ns, 'apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name: NAME }, spec: { size: 3, storage: { size: '64Mi' } } }),
+    });
     await waitConverged(3);
+    await etcdctl(endpoints(3)[0], ['put', 'survivor', 'yes']);
     const before = await etcdctlMembers(endpoints(3));
     await kubectl(['-n', ns, 'delete', 'etcdcluster', NAME, '--wait=true']);
     await waitFor(

@@ -87,9 +87,13 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | 
 
 const script = (name: string): string => join(ROOT, 'localcluster/scripts', name);
 
-/** Starts (or reuses, when it runs healthy) the test cluster instance. */
-export async function useTestCluster(): Promise<TestCluster> {
-  const name = process.env.ETCDOP_TEST_CLUSTER || 'e2e';
+/**
+ * Starts (or reuses, when it runs healthy) the test cluster instance. A test that installs cluster-wide
+ * things (the deployed operator, its webhook configurations) asks for a `variant`: an instance of its own.
+ */
+export async function useTestCluster(variant?: string): Promise<TestCluster> {
+  const base = process.env.ETCDOP_TEST_CLUSTER || 'e2e';
+  const name = variant ? `${base}-${variant}` : base;
   const stateDir = join(ROOT, '.local/clusters', name);
   const kubeconfig = join(stateDir, 'kubeconfig');
   const status = () => run('bash', [script('cluster-status.sh'), '--name', name], { timeoutMs: 30000 });

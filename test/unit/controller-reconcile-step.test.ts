@@ -94,6 +94,16 @@ describe('nextStep: creating a cluster', () => {
     const o = { ...fresh, servicesPresent: true, pdb: { minAvailable: 1 }, statefulSet: { replicas: 1 }, memberEntries: {} };
     expect(nextStep(o)).toMatchObject({ kind: 'wait', reason: 'WaitingForBootstrap' });
   });
+  it('a new EtcdCluster over PVCs kept from a deleted one starts every kept member (member 0 alone has no quorum)', () => {
+    const pvcs = [0, 1, 2].map((k) => ({ name: `data-demo-${k}`, ordinal: k, deleting: false }));
+    const o = { ...fresh, servicesPresent: true, pdb: { minAvailable: 1 }, statefulSet: { replicas: 1 }, memberEntries: {}, pvcs };
+    expect(nextStep(o)).toMatchObject({ kind: 'scale-statefulset', replicas: 3 });
+  });
+  it('but never on a formed cluster whose list is merely unknown (stale PVCs there wait for the leader)', () => {
+    const pvcs = [0, 1, 2].map((k) => ({ name: `data-demo-${k}`, ordinal: k, deleting: false }));
+    const o = { ...fresh, cluster: cluster(1, 1), servicesPresent: true, pdb: { minAvailable: 1 }, statefulSet: { replicas: 1 }, memberEntries: {}, pvcs };
+    expect(nextStep(o)).toMatchObject({ kind: 'blocked', reason: 'EtcdUnreachable' });
+  });
   it('adds member 1 as a learner once member 0 serves', () => {
     const o = settled(1, 3);
     expect(nextStep(o)).toEqual({ kind: 'add-learner', name: 'demo-1', ordinal: 1, peerURL: peerURL(NAME, NS, 1) });

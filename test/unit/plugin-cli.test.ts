@@ -211,6 +211,17 @@ describe('kubectl-etcd against a stand-in API server', () => {
     }
   });
 
+  test('completion bash: the script completes kubectl-etcd through kubectl_complete-etcd', async () => {
+    const { kubeconfig } = await serve({ cluster: oneMember() });
+    const script = 'source <(kubectl-etcd completion bash); COMP_WORDS=(kubectl-etcd "$@"); COMP_CWORD=$#; _kubectl_etcd; printf "%s\\n" "${COMPREPLY[@]}"';
+    const bash = (...words: string[]) => new Promise<string>((resolve) => {
+      execFile('bash', ['-c', script, 'bash', ...words], { env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${join(root, 'bin')}:${process.env.PATH}` } }, (_e, stdout) => resolve(stdout));
+    });
+    expect(await bash('s')).toBe('status\nscale\n');
+    expect(await bash('scale', 'd')).toBe('demo\n');
+    expect(await bash('list', '-o', 'j')).toBe('json\n');
+  });
+
   test('kubectl_complete-etcd: cluster names from the API, and nothing but the directive when it is down', async () => {
     const { kubeconfig } = await serve({ cluster: oneMember() });
     expect((await run(COMPLETE, ['status', ''], kubeconfig)).stdout).toBe('demo\n:4\n');

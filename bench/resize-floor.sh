@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The floor of the resize benchmark: the same safe steps the controller takes, done by hand with etcdctl and
+# kubectl, no operator. The objects are the controller's own (dist/controller/objects.js, owner references
+# left out since no EtcdCluster owns them), so the pods start exactly as the operator's pods do.
+#
+#   resize-floor.sh --kubeconfig K --namespace NS --name NAME create [--storage 64Mi]   1 member, bootstrapped
+#   resize-floor.sh --kubeconfig K --namespace NS --name NAME resize FROM TO   one member at a time
+#
+# Grow, per member k: etcdctl member add --learner; its start entry in ConfigMap NAME-members; StatefulSet
+# to k+1; etcdctl member promote retried until the learner has caught up; PDB minAvailable = quorum.
+# Shrink, per member k (highest first): etcdctl move-leader when k leads; member remove; its start entry
+# dropped; StatefulSet to k; wait for the pod to go; delete its PVC; PDB minAvailable = quorum.
+# Refused steps (etcd's ~5 s reconfigure guard, a learner not in sync) are retried every 300 ms, as the
+# controller does. Progress lines go to stderr with a time stamp.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export PATH="$root/.tools:$PATH" ETCDCTL_API=3
+
+usage() { echo "usage: $0 --kubeconfig K --namespace NS --name NAME (create | resize FROM TO)" >&2; exit 2; }
+kubeconfig= ns= name=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kubeconfig) kubeconfig=$2; shift 2 ;;
+    --namespace) ns=$2; shift 2 ;;
+    --name) name=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
+[ -n "$kubeconfig" ] && [ -n "$ns" ] && [ -n "$name" ] && [ $# -ge 1 ] || usage
+k() { kubectl --kubeconfig "$kubeconfig" -n "$ns" "$@"; }
+say() { echo "[floor $(date +%T.%3N)] $*" >&2; }
+RETRY_SLEEP=0.3
+MAX_TRIES=1000 # 300 s of retries per step at most
+
+host() { echo "$name-$1.$name.$ns.svc"; }
+client_url() { echo "http://$(host "$1"):2379"; }
+peer_url() { echo "http://$(host "$1"):2380"; }
+endpoints() { local n=$1 i out=; for ((i = 0; i < n; i++)); do out+="${out:+,}$(client_url "$i")"; done; echo "$out"; }
+ectl() { etcdctl --command-timeout=5s "$@"; }
+quorum() { echo $(($1 / 2 + 1)); }
+
+# "ID, started, NAME, PEER, CLIENT, LEARNER" -> the hex ID of the member with this peer URL.
+member_id() { ectl --endpoints "$1" member list | awk -F', ' -v p="$2" '$4 == p { print $1 }'; }
+# Hex ID of the leader as the members see it (endpoint status: ENDPOINT, ID, VERSION, DB, IS_LEADER, ...).
+leader_id() { ectl --endpoints "$1" endpoint status | awk -F', ' '$5 == "true" { print $2; exit }'; }
+
+# Runs a step until etcd accepts it; only refusals that clear by themselves are retried.
+retry() {
+  local what=$1 out tries=0; shift
+  while ! out=$("$@" 2>&1); do
+    tries=$((tries + 1))
+    if ! grep -qiE 'in sync with leader|not healthy for reconfigure|unhealthy cluster|too many learner|leader changed|no leader|timed out|deadline|connection refused' <<<"$out" || [ $tries -ge $MAX_TRIES ]; then
+      echo "resize-floor: $what failed after $tries tries: $out" >&2
+      return 1
+    fi
+    sleep "$RETRY_SLEEP"
+  done
+  say "$what (after $tries refusals)"
+  printf '%s\n' "$out"
+}
+
+set_entry() { # ordinal initial-cluster: the member's start entry, in the format the pods' start script sources
+  local entry
+  entry=$(printf "INITIAL_CLUSTER='%s'\nINITIAL_CLUSTER_STATE='existing'\nINITIAL_CLUSTER_TOKEN='%s'\nADDED_AT='%s'\n" "$2" "$name-floor" "$(date -u +%FT%T.%3NZ)")
+  k patch configmap "$name-members" --type merge -p "$(jq -cn --arg k "$name-$1" --arg v "$entry" '{data: {($k): $v}}')" >/dev/null
+}
+
+set_pdb() { k patch pdb "$name" --type merge -p "{\"spec\":{\"minAvailable\":$(quorum "$1")}}" >/dev/null; }
+
+create() { # [--storage SIZE]
+  # The controller's objects for a 1-member cluster, owner references stripped.
+  local pdb_version storage=64Mi
+  [ "${1:-}" = --storage ] && storage=$2
+  pdb_version=$(kubectl --kubeconfig "$kubeconfig" api-versions | grep -qx policy/v1 && echo policy/v1 || echo policy/v1beta1)
+  NS="$ns" NAME="$name" PDB="$pdb_version" STORAGE="$storage" node --input-type=module -e "
+    const o = await import('$root/dist/controller/objects.js');
+    const c = { apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster',
+      metadata: { name: process.env.NAME, namespace: process.env.NS, uid: 'floor' }, spec: { size: 1, storage: { size: process.env.STORAGE } } };
+    const peer = 'http://' + process.env.NAME + '-0.' + process.env.NAME + '.' + process.env.NS + '.svc:2380';
+    const entries = { [process.env.NAME + '-0']: { state: 'new', initialCluster: process.env.NAME + '-0=' + peer, addedAt: new Date().toISOString() } };
+    const objs = [o.headlessService(c), o.clientService(c), o.membersConfigMap(c, entries), o.pdb(c, process.env.PDB, 1),
+      o.statefulSet(c, 'gcr.io/etcd-development/etcd', 1)];
+    for (const x of objs) { delete x.metadata.ownerReferences; console.log(JSON.stringify(x)); }
+  " | k apply -f - >/dev/null
+  say "objects created; waiting for $name-0"
+  local i
+  for ((i = 0; i < 600; i++)); do
+    ectl --endpoints "$(client_url 0)" endpoint health >/dev/null 2>&1 && { say "$name-0 serves"; return 0; }
+    sleep 0.3
+  done
+  echo "resize-floor: $name-0 did not serve within 180 s" >&2
+  return 1
+}
+
+grow() { # ordinal: the cluster has members 0..ordinal-1
+  local n=$1 eps out id
+  eps=$(endpoints "$n")
+  out=$(retry "member add $name-$n --learner" ectl --endpoints "$eps" member add "$name-$n" --learner --peer-urls "$(peer_url "$n")")
+  # etcdctl's own retry warnings may share the output: pick the lines, not the positions.
+  id=$(grep -o 'Member [0-9a-f]* added' <<<"$out" | awk '{ print $2 }')
+  [ -n "$id" ] || { echo "resize-floor: no member ID in the output of member add: $out" >&2; return 1; }
+  set_entry "$n" "$(grep -o 'ETCD_INITIAL_CLUSTER="[^"]*"' <<<"$out" | sed 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/')"
+  k scale statefulset "$name" --replicas=$((n + 1)) >/dev/null
+  say "StatefulSet scaled to $((n + 1))"
+  local grown=$EPOCHREALTIME
+  retry "member promote $name-$n ($id)" ectl --endpoints "$eps" member promote "$id" >/dev/null
+  # Pod start + learner catch-up: the part of a grow that etcd (and the pod's start) decides.
+  say "catch-up $name-$n $(awk -v a="$grown" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }') s"
+  set_pdb $((n + 1))
+}
+
+shrink() { # ordinal of the member to remove: the highest
+  local n=$1 eps id leader
+  eps=$(endpoints $((n + 1)))
+  id=$(member_id "$eps" "$(peer_url "$n")")
+  leader=$(leader_id "$eps")
+  if [ "$leader" = "$id" ]; then
+    retry "move-leader off $name-$n" ectl --endpoints "$(client_url "$n")" move-leader "$(member_id "$eps" "$(peer_url 0)")" >/dev/null
+  fi
+  retry "member remove $name-$n ($id)" ectl --endpoints "$(endpoints "$n")" member remove "$id" >/dev/null
+  set_pdb "$n"
+  k patch configmap "$name-members" --type json -p "[{\"op\":\"remove\",\"path\":\"/data/$name-$n\"}]" >/dev/null
+  k scale statefulset "$name" --replicas="$n" >/dev/null
+  k wait --for=delete "pod/$name-$n" --timeout=120s >/dev/null 2>&1 || true
+  k get "pod/$name-$n" >/dev/null 2>&1 && { echo "resize-floor: pod $name-$n still there after 120 s" >&2; return 1; }
+  k delete pvc "data-$name-$n" --wait=false >/dev/null
+  say "$name-$n removed, pod gone, PVC deleted"
+}
+
+case "$1" in
+  create) shift; create "$@" ;;
+  resize)
+    [ $# -eq 3 ] || usage
+    from=$2 to=$3
+    if [ "$to" -gt "$from" ]; then for ((m = from; m < to; m++)); do grow "$m"; done
+    else for ((m = from - 1; m >= to; m--)); do shrink "$m"; done; fi
+    # Done as for the operator: every pod of a member Ready.
+    k wait --for=condition=Ready pod -l "etcd.k8s-operator.io/cluster=$name" --timeout=180s >/dev/null
+    say "resize $from -> $to done"
+    ;;
+  *) usage ;;
+esac
