@@ -31,7 +31,8 @@ deps: node
 	  npm ci --no-audit --no-fund; fi
 
 build: deps
-	@node node_modules/typescript/bin/tsc -p tsconfig.json && echo "build: dist/ ready"
+	@node node_modules/typescript/bin/tsc -p tsconfig.json
+	@bash plugin/bundle.sh && echo "build: dist/ ready"
 
 control-plane:
 	@bash localcluster/scripts/build-control-plane.sh

@@ -9,5 +9,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
   // Stops the local clusters this run started (ETCDOP_KEEP_CLUSTER=1 keeps them).
+  globalSetup: '<rootDir>/test/helpers/cluster-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/cluster-teardown.ts',
 };

@@ -28,7 +28,8 @@ function run(cmd: string, args: string[], input?: string): Promise<Run> {
   });
 }
 
-const kubectl = (...args: string[]) => run('kubectl', ['-n', NS, ...args]);
+// Flags after the arguments: kubectl refuses flags before a plugin's name.
+const kubectl = (...args: string[]) => run('kubectl', [...args, '-n', NS]);
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 async function main(): Promise<number> {
@@ -45,7 +46,7 @@ async function main(): Promise<number> {
   try {
     if (createdCluster) {
       const manifest = JSON.stringify({ apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name: NAME }, spec: { size: 1 } });
-      const applied = await run('kubectl', ['-n', NS, 'apply', '-f', '-'], manifest);
+      const applied = await run('kubectl', ['apply', '-f', '-', '-n', NS], manifest);
       if (applied.code !== 0) { console.error(`plugin-status: ${applied.stderr.trim()}`); return 1; }
     }
     // Measure a cluster that has members (live figures through the pod proxy are part of the cost).

@@ -93,13 +93,14 @@ create() { # [--storage SIZE]
 }
 
 grow() { # ordinal: the cluster has members 0..ordinal-1
-  local n=$1 eps out id
+  local n=$1 eps list id
   eps=$(endpoints "$n")
-  out=$(retry "member add $name-$n --learner" ectl --endpoints "$eps" member add "$name-$n" --learner --peer-urls "$(peer_url "$n")")
-  # etcdctl's own retry warnings may share the output: pick the lines, not the positions.
-  id=$(grep -o 'Member [0-9a-f]* added' <<<"$out" | awk '{ print $2 }')
-  [ -n "$id" ] || { echo "resize-floor: no member ID in the output of member add: $out" >&2; return 1; }
-  set_entry "$n" "$(grep -o 'ETCD_INITIAL_CLUSTER="[^"]*"' <<<"$out" | sed 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/')"
+  retry "member add $name-$n --learner" ectl --endpoints "$eps" member add "$name-$n" --learner --peer-urls "$(peer_url "$n")" >/dev/null
+  # ID and initial cluster from etcd's member list (as the controller does; etcdctl's output may carry retry noise).
+  list=$(ectl --endpoints "$eps" member list)
+  id=$(awk -F', ' -v p="$(peer_url "$n")" '$4 == p { print $1 }' <<<"$list")
+  [ -n "$id" ] || { printf "resize-floor: %s not in the member list after member add:\n%s\n" "$name-$n" "$list" >&2; return 1; }
+  set_entry "$n" "$(awk -F', ' '{ split($4, u, "[/.]"); printf "%s%s=%s", sep, u[3], $4; sep = "," }' <<<"$list")"
   k scale statefulset "$name" --replicas=$((n + 1)) >/dev/null
   say "StatefulSet scaled to $((n + 1))"
   local grown=$EPOCHREALTIME

@@ -8,6 +8,7 @@
 // Instance: ETCDOP_TEST_CLUSTER (default "bench"), started and stopped here when not running.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
@@ -112,8 +113,14 @@ async function runVariant(bc: BenchCluster, dataMb: number): Promise<Map<string,
         console.log(`  [${dataMb} MiB] round ${round + 1} ${key}: operator ${seconds(t.op)} s (status Running at ${seconds(t.opStatus)} s), floor ${seconds(t.floor)} s, ratio ${(t.op / t.floor).toFixed(2)}x${t.catchUp.length ? `; floor learner pod start + catch-up ${t.catchUp.map((x) => `${x.toFixed(2)} s`).join(', ')}` : ''}`);
       }
     }
+  } catch (err) {
+    const c = await getCluster(bc, opNs, 'op').catch(() => undefined);
+    console.error(`EtcdCluster op status: ${JSON.stringify(c?.status)}\ncontroller log tail:\n${controller.log.slice(-15).join('\n')}`);
+    throw err;
   } finally {
     await controller.stop();
+    // For a look at where the operator spent its time (LOG_LEVEL=debug shows every refused step).
+    if (process.env.ETCDOP_BENCH_CONTROLLER_LOG) writeFileSync(process.env.ETCDOP_BENCH_CONTROLLER_LOG, `${controller.log.join('\n')}\n`);
     await Promise.all([bc.deleteNamespace(opNs), bc.deleteNamespace(floorNs)]);
   }
   return times;
@@ -121,14 +128,18 @@ async function runVariant(bc: BenchCluster, dataMb: number): Promise<Map<string,
 
 function report(dataMb: number, times: Map<string, StepTime[]>): boolean {
   let met = true;
+  let opSum = 0, floorSum = 0;
   console.log(`resize wall time, ${dataMb} MiB in etcd, median of ${ROUNDS} round(s): operator vs by-hand floor`);
   for (const [key, ts] of times) {
     const op = median(ts.map((t) => t.op)), fl = median(ts.map((t) => t.floor)), st = median(ts.map((t) => t.opStatus));
     const ratio = op / fl;
+    opSum += op;
+    floorSum += fl;
     met &&= ratio <= TARGET;
     const catchUp = ts.flatMap((t) => t.catchUp);
     console.log(`  ${key.padEnd(5)} operator ${seconds(op).padStart(6)} s  floor ${seconds(fl).padStart(6)} s  ratio ${ratio.toFixed(2)}x  (operator status Running ${seconds(st)} s${catchUp.length ? `; floor pod start + catch-up per learner: median ${median(catchUp).toFixed(2)} s` : ''})`);
   }
+  console.log(`  all 4 operator ${seconds(opSum).padStart(6)} s  floor ${seconds(floorSum).padStart(6)} s  ratio ${(opSum / floorSum).toFixed(2)}x`);
   return met;
 }
 

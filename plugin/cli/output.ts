@@ -10,8 +10,6 @@ export function colorsFor(mode: ColorMode, stream: { isTTY?: boolean }): Colors 
   return pc.createColors(enabled);
 }
 
-export const plain: Colors = pc.createColors(false);
-
 export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }

@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+// js-yaml rather than `yaml`: a third of the load and parse time, paid on every command.
+import { load } from 'js-yaml';
 
 export interface ConnectOptions {
   kubeconfig?: string;
@@ -62,7 +63,7 @@ export function readKubeConfigFiles(explicit?: string): KubeConfigFiles {
     }
     let doc: Record<string, unknown>;
     try {
-      doc = (parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+      doc = (load(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
     } catch (e) {
       throw new ConfigError(`kubeconfig ${file} is not valid YAML: ${(e as Error).message}`);
     }

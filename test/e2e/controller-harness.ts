@@ -7,7 +7,6 @@ import type { EtcdCluster } from '../../core/api.js';
 import { ROOT, type TestCluster } from '../helpers/cluster.js';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ControllerProcess {
   proc: ChildProcess;
@@ -37,8 +36,9 @@ export function startController(kubeconfig: string, namespace: string, env: Reco
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
-        await Promise.race([exited, sleep(5000).then(() => proc.kill('SIGKILL'))]);
+        const force = setTimeout(() => proc.kill('SIGKILL'), 5000);
         await exited;
+        clearTimeout(force);
       }
     },
   };
@@ -80,7 +80,8 @@ export async function etcdctlMembers(endpoints: string[]): Promise<EtcdctlMember
         .filter(Boolean)
         .map((line) => {
           const [id, status, name, peerURL, clientURL, learner] = line.split(', ');
-          return { id, status, name, peerURL, clientURL, isLearner: learner === 'true' };
+          // etcdctl prints IDs without leading zeros; the API (and status) uses 16 hex digits.
+          return { id: id.padStart(16, '0'), status, name, peerURL, clientURL, isLearner: learner === 'true' };
         });
     } catch (err) {
       last = err;
@@ -92,4 +93,12 @@ export async function etcdctlMembers(endpoints: string[]): Promise<EtcdctlMember
 export async function etcdctl(endpoint: string, args: string[]): Promise<string> {
   const { stdout } = await run('etcdctl', ['--endpoints', endpoint, '--command-timeout=5s', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
   return stdout;
+}
+
+/** The leader's ID (16 hex digits) per `etcdctl endpoint status` over the given comma-separated endpoints. */
+export async function etcdctlLeaderId(endpoints: string, cluster = false): Promise<string | undefined> {
+  const out = await etcdctl(endpoints, ['endpoint', 'status', ...(cluster ? ['--cluster'] : [])]);
+  // endpoint, ID, version, DB size, is leader, is learner, raft term, raft index, applied index, errors
+  const leader = out.split('\n').map((l) => l.split(', ')).find((cols) => cols[4] === 'true');
+  return leader?.[1].padStart(16, '0');
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 export default async function teardown(_global: unknown, project: { rootDir: string }): Promise<void> {
   if (process.env.ETCDOP_KEEP_CLUSTER === '1') return;
-  const started = join(project.rootDir, '.local/test-started-clusters');
+  // Only this run's instances (cluster-setup.ts named the run): another run's clusters stay up.
+  const started = join(project.rootDir, '.local/test-started-clusters', process.env.ETCDOP_TEST_RUN ?? 'unnamed-run');
   let names: string[] = [];
   try { names = readdirSync(started); } catch { return; }
   for (const name of names) {
@@ -16,4 +17,5 @@ export default async function teardown(_global: unknown, project: { rootDir: str
     if (down.status !== 0) console.error(`cluster-down --name ${name} failed:\n${down.stdout}${down.stderr}`);
     rmSync(join(started, name), { force: true });
   }
+  rmSync(started, { recursive: true, force: true });
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const KUBECTL = process.env.ETCDOP_KUBECTL ?? '/usr/bin/kubectl';
-/** Marker files of instances started by a test run (read by the globalTeardown). */
+/** Marker files of instances started by a test run, one folder per run (read by the globalTeardown). */
 export const STARTED_DIR = join(ROOT, '.local/test-started-clusters');
 
 export interface RunResult {
@@ -110,8 +110,9 @@ export async function useTestCluster(variant?: string): Promise<TestCluster> {
     }
     if (up.code !== 0) throw new Error(`cluster-up --name ${name} failed (exit ${up.code}):\n${up.stdout}${up.stderr}`);
     if (!/already running/.test(up.stdout)) {
-      mkdirSync(STARTED_DIR, { recursive: true });
-      writeFileSync(join(STARTED_DIR, name), `${new Date().toISOString()}\n`);
+      const mine = join(STARTED_DIR, process.env.ETCDOP_TEST_RUN ?? 'unnamed-run');
+      mkdirSync(mine, { recursive: true });
+      writeFileSync(join(mine, name), `${new Date().toISOString()}\n`);
     }
   }
   const kubectl = (args: string[], opts: RunOptions = {}): Promise<RunResult> =>

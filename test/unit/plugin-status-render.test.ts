@@ -1,9 +1,10 @@
 import pc from 'picocolors';
 import { renderStatus, members, summary, resize, warnings, conditions, events } from '../../plugin/commands/status/render.js';
 import { statusReport } from '../../plugin/commands/status/report.js';
-import { plain } from '../../plugin/cli/output.js';
+import { colorsFor } from '../../plugin/cli/output.js';
 import { fixtures } from './plugin-fixtures.js';
 
+const plain = colorsFor('never', { isTTY: true });
 const opts = { colors: plain, wide: false };
 const sectionTitles = (text: string) => text.split('\n').filter((l) => /^\S/.test(l));
 const row = (lines: string[], name: string) => lines.find((l) => l.startsWith(`${name} `))!.split(/\s{3,}/);
