@@ -1,0 +1,61 @@
+// What the reliability tests share: a namespace on a local cluster instance with the CRD, API clients, the
+// "Running at size N" check (converged by etcd and Kubernetes, bench/lib-converged.ts, and the status says
+// so), and the writer's report printed as it happens.
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { resolve } from 'node:path';
+import { notConverged } from '../../bench/lib-converged.js';
+import { ROOT, useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
+import type { WriterReport } from '../helpers/writer.js';
+import { getCluster, kubectlOf, type Kubectl } from '../e2e/controller-harness.js';
+
+export interface ChaosEnv {
+  tc: TestCluster;
+  kubectl: Kubectl;
+  kube: { core: CoreV1Api; apps: AppsV1Api };
+  ns: string;
+}
+
+export async function chaosEnv(prefix: string, variant?: string): Promise<ChaosEnv> {
+  const tc = await useTestCluster(variant);
+  const kubectl = kubectlOf(tc);
+  const kc = new KubeConfig();
+  kc.loadFromFile(tc.kubeconfig);
+  await kubectl(['apply', '-f', resolve(ROOT, 'manifests/base/crd/etcdclusters.yaml')]);
+  await kubectl(['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']);
+  const ns = await tc.createNamespace(prefix);
+  return { tc, kubectl, kube: { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) }, ns };
+}
+
+export const progress = (tag: string, line: string) => process.stderr.write(`[${tag} ${new Date().toISOString()}] ${line}\n`);
+
+export async function createCluster(env: ChaosEnv, name: string, size: number): Promise<void> {
+  await env.kubectl(['-n', env.ns, 'apply', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name }, spec: { size, storage: { size: '64Mi' } } }),
+  });
+}
+
+export async function resize(env: ChaosEnv, name: string, size: number): Promise<void> {
+  await env.kubectl(['-n', env.ns, 'patch', 'etcdcluster', name, '--type', 'merge', '-p', JSON.stringify({ spec: { size } })]);
+}
+
+/** Waits until etcd and Kubernetes show `size` members and the status says Running at that size. */
+export async function waitRunning(env: ChaosEnv, name: string, size: number, timeoutMs = 240_000): Promise<void> {
+  let last: string | undefined = 'not checked yet';
+  try {
+    await waitFor(async () => {
+      last = await notConverged(env.kube, env.ns, name, size);
+      if (last) return false;
+      const c = await getCluster(env.kubectl, env.ns, name);
+      last = `status phase ${c.status?.phase}, size ${c.status?.size}`;
+      return c.status?.phase === 'Running' && c.status.size === size && c.status.observedGeneration === c.metadata.generation;
+    }, { timeoutMs, intervalMs: 500, what: `${name} Running at ${size}` });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last seen: ${last}`);
+  }
+}
+
+export function describeReport(r: WriterReport, missing: string[]): string {
+  return `${r.acknowledged} of ${r.attempted} puts acknowledged, ${r.failed} failed, ${missing.length} acknowledged keys missing on read-back\n` +
+    `  longest failure window per phase (ms): ${JSON.stringify(r.longestWindowMs)}\n` +
+    r.windows.map((w) => `  window in "${w.phase}": ${w.endMs - w.startMs} ms, ${w.failures} failed puts, last error: ${w.lastError}`).join('\n');
+}
