@@ -30,7 +30,9 @@ wait_ready() {
     kubectl -n "$ns" wait "etcdcluster/$name" --for=jsonpath='{.status.readyReplicas}'="$1" --timeout=60s >/dev/null ||
     fail "EtcdCluster $name did not reach phase Running with $1 ready member(s) (kubectl etcd status $name)"
 }
-[ -x "$root/bin/kubectl-etcd" ] && [ -f "$root/dist/plugin/main.js" ] || fail "not built; run 'make setup' (or 'make build')"
+# The plugin and the operator's entry points run from dist/ (bin/_launch says what is missing).
+kubectl-etcd version >/dev/null || fail "the plugin does not run; run 'make setup' (or 'make build')"
+[ -f "$root/dist/controller/main.js" ] && [ -f "$root/dist/webhook/main.js" ] || fail "the operator is not built; run 'make build'"
 
 stage_start "local cluster"
 bash "$root/localcluster/scripts/cluster-up.sh" || fail "the local cluster did not start"

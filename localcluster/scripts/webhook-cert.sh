@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out="${1:-$root/manifests/overlays/local/generated}"
 svc=etcd-webhook; ns=etcd-operator-system
 mkdir -p "$out"
-if [ -s "$out/tls.crt" ] && openssl x509 -checkend 86400 -noout -in "$out/tls.crt" >/dev/null 2>&1; then
+if [ -s "$out/ca.crt" ] && [ -s "$out/tls.key" ] && [ -s "$out/tls.crt" ] && openssl x509 -checkend 86400 -noout -in "$out/tls.crt" >/dev/null 2>&1; then
   exit 0
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

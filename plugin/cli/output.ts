@@ -18,9 +18,9 @@ export function err(text: string): void {
   process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-/** Machine-readable output; yaml is loaded only when asked for. */
+/** Machine-readable output; the YAML writer (js-yaml, which also reads kubeconfig) is loaded only when asked for. */
 export async function formatData(data: unknown, format: 'json' | 'yaml'): Promise<string> {
   if (format === 'json') return `${JSON.stringify(data, null, 2)}\n`;
-  const { stringify } = await import('yaml');
-  return stringify(data);
+  const { dump } = await import('js-yaml');
+  return dump(data, { noRefs: true, lineWidth: -1 });
 }
