@@ -49,8 +49,10 @@ test-integration: build
 test-e2e: build
 	@bash scripts/run-tests.sh e2e
 
+# The local cluster with the operator deployed from manifests/overlays/local (re-applied if already up).
 cluster-up: build control-plane
 	@bash localcluster/scripts/cluster-up.sh
+	@bash localcluster/scripts/deploy-operator.sh
 
 cluster-down:
 	@bash localcluster/scripts/cluster-down.sh

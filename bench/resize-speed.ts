@@ -69,11 +69,14 @@ async function loadData(ns: string, name: string, mb: number): Promise<void> {
   }
 }
 
-async function runVariant(bc: BenchCluster, dataMb: number): Promise<Map<string, StepTime[]>> {
+/**
+ * One round: fresh namespaces (so no pod DNS name is reused with a new address: see BENCHMARKS.md), the
+ * operator's cluster and the floor's twin created, `dataMb` loaded into both, then the four steps.
+ */
+async function runRound(bc: BenchCluster, dataMb: number, round: number, times: Map<string, StepTime[]>): Promise<void> {
   const opNs = await bc.createNamespace('bench-resize-op');
   const floorNs = await bc.createNamespace('bench-resize-floor');
   const controller = await startHostController(bc.kubeconfig, opNs, METRICS_PORT);
-  const times = new Map<string, StepTime[]>();
   try {
     const created = await bc.kubectl(['-n', opNs, 'apply', '-f', '-'],
       JSON.stringify({ apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdCluster', metadata: { name: 'op' }, spec: { size: 1, storage: { size: STORAGE } } }));
@@ -84,34 +87,32 @@ async function runVariant(bc: BenchCluster, dataMb: number): Promise<Map<string,
     await untilConverged(bc, floorNs, 'fl', 1);
     await Promise.all([loadData(opNs, 'op', dataMb), loadData(floorNs, 'fl', dataMb)]);
 
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, [from, to]] of STEPS.entries()) {
-        const t: StepTime = { op: 0, opStatus: 0, floor: 0, catchUp: [] };
-        const operator = async () => {
-          const start = Date.now();
-          await bc.custom.patchNamespacedCustomObject(
-            { group: GROUP, version: VERSION, namespace: opNs, plural: PLURAL, name: 'op', body: [{ op: 'replace', path: '/spec/size', value: to }] },
-            setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-          );
-          await untilConverged(bc, opNs, 'op', to);
-          t.op = Date.now() - start;
-          await until(() => statusDone(bc, opNs, 'op', to), `status of op Running at ${to}`, STEP_TIMEOUT_MS, POLL_MS);
-          t.opStatus = Date.now() - start;
-        };
-        const byHand = async () => {
-          const start = Date.now();
-          const r = await floor(bc, floorNs, 'fl', ['resize', String(from), String(to)]);
-          if (r.code !== 0) throw new Error(`resize-floor.sh resize ${from} ${to} failed:\n${r.log}`);
-          await untilConverged(bc, floorNs, 'fl', to);
-          t.floor = Date.now() - start;
-          t.catchUp = [...r.log.matchAll(/catch-up \S+ ([\d.]+) s/g)].map((m) => Number(m[1]));
-        };
-        // Alternate which goes first, so neither always runs right after the other's load.
-        if ((round + i) % 2 === 0) { await operator(); await byHand(); } else { await byHand(); await operator(); }
-        const key = `${from}->${to}`;
-        times.set(key, [...(times.get(key) ?? []), t]);
-        console.log(`  [${dataMb} MiB] round ${round + 1} ${key}: operator ${seconds(t.op)} s (status Running at ${seconds(t.opStatus)} s), floor ${seconds(t.floor)} s, ratio ${(t.op / t.floor).toFixed(2)}x${t.catchUp.length ? `; floor learner pod start + catch-up ${t.catchUp.map((x) => `${x.toFixed(2)} s`).join(', ')}` : ''}`);
-      }
+    for (const [i, [from, to]] of STEPS.entries()) {
+      const t: StepTime = { op: 0, opStatus: 0, floor: 0, catchUp: [] };
+      const operator = async () => {
+        const start = Date.now();
+        await bc.custom.patchNamespacedCustomObject(
+          { group: GROUP, version: VERSION, namespace: opNs, plural: PLURAL, name: 'op', body: [{ op: 'replace', path: '/spec/size', value: to }] },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        );
+        await untilConverged(bc, opNs, 'op', to);
+        t.op = Date.now() - start;
+        await until(() => statusDone(bc, opNs, 'op', to), `status of op Running at ${to}`, STEP_TIMEOUT_MS, POLL_MS);
+        t.opStatus = Date.now() - start;
+      };
+      const byHand = async () => {
+        const start = Date.now();
+        const r = await floor(bc, floorNs, 'fl', ['resize', String(from), String(to)]);
+        if (r.code !== 0) throw new Error(`resize-floor.sh resize ${from} ${to} failed:\n${r.log}`);
+        await untilConverged(bc, floorNs, 'fl', to);
+        t.floor = Date.now() - start;
+        t.catchUp = [...r.log.matchAll(/catch-up \S+ ([\d.]+) s/g)].map((m) => Number(m[1]));
+      };
+      // Alternate which goes first, so neither always runs right after the other's load.
+      if ((round + i) % 2 === 0) { await operator(); await byHand(); } else { await byHand(); await operator(); }
+      const key = `${from}->${to}`;
+      times.set(key, [...(times.get(key) ?? []), t]);
+      console.log(`  [${dataMb} MiB] round ${round + 1} ${key}: operator ${seconds(t.op)} s (status Running at ${seconds(t.opStatus)} s), floor ${seconds(t.floor)} s, ratio ${(t.op / t.floor).toFixed(2)}x${t.catchUp.length ? `; floor learner pod start + catch-up ${t.catchUp.map((x) => `${x.toFixed(2)} s`).join(', ')}` : ''}`);
     }
   } catch (err) {
     const c = await getCluster(bc, opNs, 'op').catch(() => undefined);
@@ -120,10 +121,9 @@ async function runVariant(bc: BenchCluster, dataMb: number): Promise<Map<string,
   } finally {
     await controller.stop();
     // For a look at where the operator spent its time (LOG_LEVEL=debug shows every refused step).
-    if (process.env.ETCDOP_BENCH_CONTROLLER_LOG) writeFileSync(process.env.ETCDOP_BENCH_CONTROLLER_LOG, `${controller.log.join('\n')}\n`);
+    if (process.env.ETCDOP_BENCH_CONTROLLER_LOG) writeFileSync(process.env.ETCDOP_BENCH_CONTROLLER_LOG, `${controller.log.join('\n')}\n`, { flag: 'a' });
     await Promise.all([bc.deleteNamespace(opNs), bc.deleteNamespace(floorNs)]);
   }
-  return times;
 }
 
 function report(dataMb: number, times: Map<string, StepTime[]>): boolean {
@@ -149,7 +149,11 @@ async function main(): Promise<number> {
     const variants = [0, ...(DATA_MB > 0 ? [DATA_MB] : [])];
     let met = true;
     const results: [number, Map<string, StepTime[]>][] = [];
-    for (const mb of variants) results.push([mb, await runVariant(bc, mb)]);
+    for (const mb of variants) {
+      const times = new Map<string, StepTime[]>();
+      for (let round = 0; round < ROUNDS; round++) await runRound(bc, mb, round, times);
+      results.push([mb, times]);
+    }
     for (const [mb, times] of results) met = report(mb, times) && met;
     console.log(`target: every step at most ${TARGET}x the floor: ${met ? 'met' : 'NOT met'}`);
     return 0;

@@ -127,7 +127,11 @@ write_kubeconfig "$ADMIN_KUBECONFIG" admin "$admin_token"
 write_kubeconfig "$STATE/controller-manager.kubeconfig" system:kube-controller-manager "$cm_token"
 write_kubeconfig "$STATE/agent.kubeconfig" "system:node:$NODE_NAME" "$agent_token"
 
-# --- pod network: the bridge; pods get netns + veth from the agent
+# --- pod network: the bridge; pods get netns + veth from the agent.
+# The guard route keeps the whole pod range on this machine: an address of a stopped instance (a stale
+# kubeconfig, a leftover client) is unreachable here instead of leaving through the default route. Each
+# live instance's /20 on its bridge is more specific and wins. It stays after cluster-down on purpose.
+ip route replace unreachable 10.244.0.0/16
 ip link add "$BRIDGE" type bridge
 ip addr add "$GATEWAY/20" dev "$BRIDGE"
 ip link set "$BRIDGE" up

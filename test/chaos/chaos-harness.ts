@@ -57,5 +57,6 @@ export async function waitRunning(env: ChaosEnv, name: string, size: number, tim
 export function describeReport(r: WriterReport, missing: string[]): string {
   return `${r.acknowledged} of ${r.attempted} puts acknowledged, ${r.failed} failed, ${missing.length} acknowledged keys missing on read-back\n` +
     `  longest failure window per phase (ms): ${JSON.stringify(r.longestWindowMs)}\n` +
-    r.windows.map((w) => `  window in "${w.phase}": ${w.endMs - w.startMs} ms, ${w.failures} failed puts, last error: ${w.lastError}`).join('\n');
+    [...r.windows].sort((a, b) => b.endMs - b.startMs - (a.endMs - a.startMs)).slice(0, 8)
+      .map((w) => `  window in "${w.phase}": ${w.endMs - w.startMs} ms, ${w.failures} failed puts, last error: ${w.lastError.slice(0, 160)}`).join('\n');
 }

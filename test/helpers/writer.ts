@@ -2,8 +2,9 @@
 // the cluster's client Service: each put goes to the next address the Service's endpoints list (refreshed
 // every second by the caller's `endpoints` function), one attempt with a deadline, no retry. Every put etcd
 // acknowledged is recorded; `verify` reads them all back. Bounded in count and time. Failed puts are kept
-// as windows (a run of consecutive failures, from the first one's start to the next success) attributed
-// to the phase (`mark`) in which they started.
+// as windows attributed to the phase (`mark`) in which they started: a window runs from the start of a
+// failed put to the end of the last failed put that follows it with no gap of WINDOW_GAP_MS free of
+// failures (a client spread over several addresses sees a dead one as failures mixed with successes).
 import { Etcd3 } from 'etcd3';
 import { noop } from 'cockatiel';
 import type { CoreV1Api } from '@kubernetes/client-node';
@@ -43,6 +44,7 @@ export interface WriterReport {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const WINDOW_GAP_MS = 500;
 
 export class AckWriter {
   private readonly acked = new Map<string, string>();
@@ -114,14 +116,17 @@ export class AckWriter {
       try {
         await this.client(endpoint).put(key).value(value);
         this.acked.set(key, value);
-        if (this.open) {
-          this.open.endMs = Date.now();
+        if (this.open && Date.now() - this.open.endMs > WINDOW_GAP_MS) {
           this.windows.push(this.open);
           this.open = undefined;
         }
       } catch (err) {
         this.failed++;
         const lastError = `${endpoint}: ${err instanceof Error ? err.message : String(err)}`;
+        if (this.open && began - this.open.endMs > WINDOW_GAP_MS) {
+          this.windows.push(this.open);
+          this.open = undefined;
+        }
         if (this.open) {
           this.open.failures++;
           this.open.lastError = lastError;

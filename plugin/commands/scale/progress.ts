@@ -3,19 +3,22 @@ import type { EtcdCluster } from '../../../core/api.js';
 import { findCondition } from '../../../core/conditions.js';
 import { voting } from '../../../core/quorum.js';
 
-/** Done: the controller has seen the change and etcd has exactly `target` voting members, no learner, Running. */
+/**
+ * Done: the controller has seen the change, etcd has exactly `target` voting members and no learner, phase
+ * Running, and every member is ready (healthy in etcd and its pod Ready): what `kubectl get` READY shows.
+ */
 export function resizeDone(c: EtcdCluster, target: number, generation: number): boolean {
   const st = c.status;
   if (!st || (st.observedGeneration ?? 0) < generation) return false;
   const learners = (st.members ?? []).some((m) => m.isLearner);
-  return st.size === target && !learners && st.phase === 'Running';
+  return st.size === target && !learners && st.phase === 'Running' && st.readyReplicas === target;
 }
 
 /** One line: where the resize is, e.g. "2/3 voting, learner demo-2, phase Scaling, step: AddingMember: promoting demo-2". */
 export function progressLine(c: EtcdCluster, target: number): string {
   const st = c.status;
   const learners = (st?.members ?? []).filter((m) => m.isLearner).map((m) => m.name);
-  const parts = [`${st?.size ?? voting(st).length}/${target} voting`];
+  const parts = [`${st?.size ?? voting(st).length}/${target} voting`, `${st?.readyReplicas ?? 0} ready`];
   if (learners.length) parts.push(`learner ${learners.join(', ')}`);
   parts.push(`phase ${st?.phase ?? 'unknown'}`);
   const p = findCondition(st, 'Progressing');
