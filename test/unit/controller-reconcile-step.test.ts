@@ -1,6 +1,7 @@
 // The step decision over observed states, including every half-finished state a killed controller can leave.
 import type { EtcdCluster } from '../../core/api.js';
-import { clientURL, memberName, peerURL } from '../../core/member-naming.js';
+import { memberName, peerURL } from '../../core/member-naming.js';
+import { member, NAME, NS } from './controller-fixtures.js';
 import {
   desiredMemberEntries,
   LEARNER_START_TIMEOUT_MS,
@@ -10,23 +11,8 @@ import {
   type ObservedMember,
 } from '../../core/reconcile-step.js';
 
-const NS = 'ns1';
-const NAME = 'demo';
 const NOW = Date.parse('2026-01-01T00:10:00Z');
 
-function member(k: number, opts: Partial<ObservedMember> = {}): ObservedMember {
-  return {
-    id: (0x1000 + k).toString(16).padStart(16, '0'),
-    name: memberName(NAME, k),
-    ordinal: k,
-    peerURL: peerURL(NAME, NS, k),
-    clientURL: clientURL(NAME, NS, k),
-    isLearner: false,
-    started: true,
-    healthy: true,
-    ...opts,
-  };
-}
 
 function cluster(size: number, statusMembers = 0): EtcdCluster {
   return {

@@ -1,28 +1,14 @@
 // Status derivation: READY is etcd health AND pod readiness, phases and conditions follow the truth.
 import type { EtcdCluster } from '../../core/api.js';
-import { clientURL, memberName, peerURL } from '../../core/member-naming.js';
+import { peerURL } from '../../core/member-naming.js';
+import { member, NAME, NS } from './controller-fixtures.js';
 import type { Observed, ObservedMember, Step } from '../../core/reconcile-step.js';
 import { deriveStatus, statusEqual } from '../../core/status-derive.js';
 import { Annotations } from '../../core/api.js';
 import { parseResizeRecord } from '../../core/resize-record.js';
 
-const NS = 'ns1';
-const NAME = 'demo';
 const T = '2026-01-01T00:00:00.000Z';
 
-function member(k: number, opts: Partial<ObservedMember> = {}): ObservedMember {
-  return {
-    id: (0xabc0 + k).toString(16).padStart(16, '0'),
-    name: memberName(NAME, k),
-    ordinal: k,
-    peerURL: peerURL(NAME, NS, k),
-    clientURL: clientURL(NAME, NS, k),
-    isLearner: false,
-    started: true,
-    healthy: true,
-    ...opts,
-  };
-}
 
 function observed(members: ObservedMember[] | undefined, opts: { size?: number; ready?: number[]; status?: EtcdCluster['status']; authoritative?: boolean; annotations?: Record<string, string> } = {}): Observed {
   const ready = new Set(opts.ready ?? members?.map((m) => m.ordinal!) ?? []);
