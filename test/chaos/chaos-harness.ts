@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { notConverged } from '../../bench/lib-converged.js';
 import { ROOT, useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
 import type { WriterReport } from '../helpers/writer.js';
-import { getCluster, kubectlOf, type Kubectl } from '../e2e/controller-harness.js';
+import { getCluster, kubectlOf, type ControllerProcess, type Kubectl } from '../e2e/controller-harness.js';
 
 export interface ChaosEnv {
   tc: TestCluster;
@@ -24,6 +24,16 @@ export async function chaosEnv(prefix: string, variant?: string): Promise<ChaosE
   await kubectl(['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']);
   const ns = await tc.createNamespace(prefix);
   return { tc, kubectl, kube: { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) }, ns };
+}
+
+/** The process's exit, or undefined after `ms`; the timer is cleared so it never holds jest open. */
+export async function exitWithin(c: ControllerProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([c.exited, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export const progress = (tag: string, line: string) => process.stderr.write(`[${tag} ${new Date().toISOString()}] ${line}\n`);

@@ -9,7 +9,7 @@ import { clientURL } from '../../core/member-naming.js';
 import { waitFor } from '../helpers/cluster.js';
 import { AckWriter, serviceEndpoints } from '../helpers/writer.js';
 import { etcdctl, etcdctlMembers, startController, type ControllerProcess } from '../e2e/controller-harness.js';
-import { chaosEnv, createCluster, describeReport, progress, resize, waitRunning, type ChaosEnv } from './chaos-harness.js';
+import { chaosEnv, createCluster, describeReport, exitWithin, progress, resize, waitRunning, type ChaosEnv } from './chaos-harness.js';
 
 jest.setTimeout(40 * 60_000);
 
@@ -67,7 +67,7 @@ it.each(plan)('converges after a SIGKILL at %s (resize %i -> %i), no stray membe
   progress('chaos-crash', `${fp}: ${from} -> ${to}`);
   const crashing = launch({ ETCDOP_FAILPOINTS: fp });
   await resize(env, NAME, to);
-  const exit = await Promise.race([crashing.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 120_000))]);
+  const exit = await exitWithin(crashing, 120_000);
   if (!exit) await crashing.stop();
   expect(exit?.signal).toBe('SIGKILL');
   expect(crashing.log.join('\n')).toContain(`failpoint ${fp} reached`);

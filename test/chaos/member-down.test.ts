@@ -129,7 +129,11 @@ it('takes no unsafe step while a member is down mid-resize, says so, denies V2/V
     lastV2 = await deniedScale(3);
     return /V2: /.test(lastV2);
   }, { timeoutMs: 90_000, intervalMs: 2000, what: `a V2 denial (last: ${lastV2})` });
-  expect((await getCluster(env.kubectl, env.ns, NAME)).status?.phase).toBe('Degraded');
+  // Quorum lost: the phase says Failed (not merely Degraded) and the Degraded condition stays True.
+  const lost = await getCluster(env.kubectl, env.ns, NAME);
+  progress('chaos-down', `quorum lost: phase ${lost.status?.phase}, Degraded: ${findCondition(lost.status, 'Degraded')?.message}`);
+  expect(lost.status?.phase).toBe('Failed');
+  expect(findCondition(lost.status, 'Degraded')?.status).toBe('True');
 
   writer.mark('all back');
   thawAll();

@@ -5,7 +5,7 @@
 import { jest } from '@jest/globals';
 import { clientServiceName } from '../../controller/objects.js';
 import { clientURL } from '../../core/member-naming.js';
-import { chaosEnv, createCluster, describeReport, progress, resize, waitRunning, type ChaosEnv } from '../chaos/chaos-harness.js';
+import { chaosEnv, createCluster, describeReport, exitWithin, progress, resize, waitRunning, type ChaosEnv } from '../chaos/chaos-harness.js';
 import { waitFor } from '../helpers/cluster.js';
 import { AckWriter, serviceEndpoints } from '../helpers/writer.js';
 import { etcdctlMembers, startController, type ControllerProcess } from './controller-harness.js';
@@ -49,7 +49,7 @@ it('loses no acknowledged write during 1 -> 3 -> 1 with the controller killed af
   writer.mark('3->1, controller SIGKILLed after member remove');
   const crashing = launch({ ETCDOP_FAILPOINTS: 'after-member-remove' });
   await resize(env, NAME, 1);
-  const exit = await Promise.race([crashing.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 120_000))]);
+  const exit = await exitWithin(crashing, 120_000);
   expect(exit?.signal).toBe('SIGKILL');
   expect(crashing.log.join('\n')).toContain('failpoint after-member-remove reached');
   controller = launch();
