@@ -59,9 +59,12 @@ retry() {
   printf '%s\n' "$out"
 }
 
-set_entry() { # ordinal initial-cluster: the member's start entry, in the format the pods' start script sources
+set_entry() { # ordinal initial-cluster: the member's start entry (its etcd config file), by the controller's own formatEntry
   local entry
-  entry=$(printf "INITIAL_CLUSTER='%s'\nINITIAL_CLUSTER_STATE='existing'\nINITIAL_CLUSTER_TOKEN='%s'\nADDED_AT='%s'\n" "$2" "$name-floor" "$(date -u +%FT%T.%3NZ)")
+  entry=$(NAME="$name" NS="$ns" MEMBER="$name-$1" IC="$2" node --input-type=module -e "
+    const o = await import('$root/dist/controller/objects.js');
+    process.stdout.write(o.formatEntry({ cluster: process.env.NAME, namespace: process.env.NS, token: process.env.NAME + '-floor' },
+      process.env.MEMBER, { state: 'existing', initialCluster: process.env.IC, addedAt: new Date().toISOString() }));")
   k patch configmap "$name-members" --type merge -p "$(jq -cn --arg k "$name-$1" --arg v "$entry" '{data: {($k): $v}}')" >/dev/null
 }
 
@@ -85,7 +88,10 @@ create() { # [--storage SIZE]
   say "objects created; waiting for $name-0"
   local i
   for ((i = 0; i < 600; i++)); do
-    ectl --endpoints "$(client_url 0)" endpoint health >/dev/null 2>&1 && { say "$name-0 serves"; return 0; }
+    if ectl --endpoints "$(client_url 0)" endpoint health >/dev/null 2>&1; then
+      k label pod "$name-0" etcd.k8s-operator.io/serving=true --overwrite >/dev/null
+      say "$name-0 serves"; return 0
+    fi
     sleep 0.3
   done
   echo "resize-floor: $name-0 did not serve within 180 s" >&2
@@ -107,6 +113,7 @@ grow() { # ordinal: the cluster has members 0..ordinal-1
   retry "member promote $name-$n ($id)" ectl --endpoints "$eps" member promote "$id" >/dev/null
   # Pod start + learner catch-up: the part of a grow that etcd (and the pod's start) decides.
   say "catch-up $name-$n $(awk -v a="$grown" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }') s"
+  k label pod "$name-$n" etcd.k8s-operator.io/serving=true --overwrite >/dev/null  # a voting member serves clients
   set_pdb $((n + 1))
 }
 
@@ -115,6 +122,7 @@ shrink() { # ordinal of the member to remove: the highest
   eps=$(endpoints $((n + 1)))
   id=$(member_id "$eps" "$(peer_url "$n")")
   leader=$(leader_id "$eps")
+  k label pod "$name-$n" etcd.k8s-operator.io/serving- >/dev/null  # out of client traffic before it goes
   if [ "$leader" = "$id" ]; then
     retry "move-leader off $name-$n" ectl --endpoints "$(client_url "$n")" move-leader "$(member_id "$eps" "$(peer_url 0)")" >/dev/null
   fi

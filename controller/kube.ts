@@ -71,6 +71,11 @@ export class Kube {
     await this.counted('patch', 'statefulsets', this.apps.patchNamespacedStatefulSet({ name, namespace, body: { spec: { replicas } } }, mergePatch));
   }
 
+  /** Sets (a value) or removes (null) one label of a pod. */
+  async setPodLabel(namespace: string, name: string, key: string, value: string | null): Promise<void> {
+    await this.counted('patch', 'pods', this.core.patchNamespacedPod({ name, namespace, body: { metadata: { labels: { [key]: value } } } }, mergePatch));
+  }
+
   async mergePatch(obj: KubernetesObject, resource: string): Promise<void> {
     await this.counted('patch', resource, this.objects.patch(obj, undefined, undefined, 'etcd-controller', undefined, PatchStrategy.MergePatch));
   }

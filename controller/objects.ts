@@ -1,8 +1,10 @@
-// The Kubernetes objects one EtcdCluster owns, built from its spec. The etcd container runs a start script:
-// with member data in its data dir it rejoins as itself; otherwise it needs its entry in ConfigMap
-// NAME-members (written by the controller after etcd accepted the member) and exits until it is there.
+// The Kubernetes objects one EtcdCluster owns, built from its spec. The etcd container runs etcd alone, with
+// no shell (official etcd images from 3.5 on are distroless): `etcd --config-file` points at the member's
+// entry in ConfigMap NAME-members, an etcd config file the controller writes once etcd has accepted the
+// member. Until it exists etcd exits and the pod restarts; with member data in its data dir etcd ignores the
+// initial-cluster settings and rejoins as itself.
 import type { V1ConfigMap, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import { API_VERSION, CLUSTER_LABEL, DEFAULT_ETCD_VERSION, KIND, type EtcdCluster } from '../core/api.js';
+import { API_VERSION, CLUSTER_LABEL, DEFAULT_ETCD_VERSION, KIND, SERVING_LABEL, type EtcdCluster } from '../core/api.js';
 import { CLIENT_PORT, DATA_VOLUME, PEER_PORT } from '../core/member-naming.js';
 import type { MemberStartEntry } from '../core/reconcile-step.js';
 
@@ -49,30 +51,13 @@ export function clientService(c: EtcdCluster): V1Service {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta(c, clientServiceName(c.metadata.name!)),
-    spec: { selector: { [CLUSTER_LABEL]: c.metadata.name! }, ports: [{ name: 'client', port: CLIENT_PORT, targetPort: CLIENT_PORT }] },
+    // Only members the controller marks as serving: voting members that stay (see nextStep).
+    spec: { selector: { [CLUSTER_LABEL]: c.metadata.name!, [SERVING_LABEL]: 'true' }, ports: [{ name: 'client', port: CLIENT_PORT, targetPort: CLIENT_PORT }] },
   };
 }
 
-/** The container's start script (plain /bin/sh; `etcd` from PATH). The flags work on etcd 3.4 through 3.6. */
-export function startScript(cluster: string, namespace: string): string {
-  return [
-    'set -eu',
-    `host="$POD_NAME.${cluster}.${namespace}.svc"`,
-    `set -- --name="$POD_NAME" --data-dir=${DATA_DIR} --listen-peer-urls=http://0.0.0.0:${PEER_PORT} --listen-client-urls=http://0.0.0.0:${CLIENT_PORT} --advertise-client-urls="http://$host:${CLIENT_PORT}" --initial-advertise-peer-urls="http://$host:${PEER_PORT}"`,
-    `if [ -d ${DATA_DIR}/member/wal ]; then`,
-    `  echo "etcd-start: ${DATA_DIR} holds member data: $POD_NAME rejoins as itself"`,
-    '  exec etcd "$@"',
-    'fi',
-    `entry="${ENTRIES_DIR}/$POD_NAME"`,
-    'if [ ! -f "$entry" ]; then',
-    `  echo "etcd-start: no start entry for $POD_NAME in ConfigMap ${membersConfigMapName(cluster)} (the controller writes it once etcd has added the member); exiting so the pod is restarted" >&2`,
-    '  exit 1',
-    'fi',
-    '. "$entry"',
-    'echo "etcd-start: first start of $POD_NAME with initial-cluster-state=$INITIAL_CLUSTER_STATE initial-cluster=$INITIAL_CLUSTER"',
-    'exec etcd "$@" --initial-cluster="$INITIAL_CLUSTER" --initial-cluster-state="$INITIAL_CLUSTER_STATE" --initial-cluster-token="$INITIAL_CLUSTER_TOKEN"',
-  ].join('\n');
-}
+/** etcd's arguments: everything else is in the member's config file ($(POD_NAME) is expanded by the kubelet). */
+export const etcdArgs = [`--config-file=${ENTRIES_DIR}/$(POD_NAME)`];
 
 export function statefulSet(c: EtcdCluster, imageRepository: string, replicas: number): V1StatefulSet {
   const name = c.metadata.name!;
@@ -99,7 +84,8 @@ export function statefulSet(c: EtcdCluster, imageRepository: string, replicas: n
             {
               name: 'etcd',
               image,
-              command: ['/bin/sh', '-c', startScript(name, c.metadata.namespace!)],
+              command: ['/usr/local/bin/etcd'],
+              args: etcdArgs,
               env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
               ports: [
                 { name: 'client', containerPort: CLIENT_PORT },
@@ -144,28 +130,56 @@ export function pdb(c: EtcdCluster, apiVersion: string, minAvailable: number) {
   };
 }
 
-/** A ConfigMap entry is a shell fragment the start script sources; values are single-quoted. */
-export function formatEntry(token: string, e: MemberStartEntry): string {
+/** Where a member's entry lives: the cluster's identity and the member's name, for its URLs. */
+export interface EntryContext {
+  cluster: string;
+  namespace: string;
+  token: string;
+}
+
+// Bookkeeping of the controller's own rides along as comments etcd ignores.
+const ADDED_AT = '# added-at: ';
+const MEMBER_ID = '# member-id: ';
+const quoted = (v: string) => `'${v.replaceAll("'", "''")}'`;
+
+/**
+ * A ConfigMap entry is the member's etcd config file (keys as etcd's --config-file reads them on 3.4 to
+ * 3.6; with --config-file etcd ignores every other flag, so the file is complete).
+ */
+export function formatEntry(ctx: EntryContext, member: string, e: MemberStartEntry): string {
+  const host = `${member}.${ctx.cluster}.${ctx.namespace}.svc`;
   const lines = [
-    `INITIAL_CLUSTER='${e.initialCluster}'`,
-    `INITIAL_CLUSTER_STATE='${e.state}'`,
-    `INITIAL_CLUSTER_TOKEN='${token}'`,
-    `ADDED_AT='${e.addedAt}'`,
+    `# etcd config of member ${member}, written by etcd-controller`,
+    `${ADDED_AT}${e.addedAt}`,
+    ...(e.memberId ? [`${MEMBER_ID}${e.memberId}`] : []),
+    `name: ${quoted(member)}`,
+    `data-dir: ${quoted(DATA_DIR)}`,
+    `listen-peer-urls: ${quoted(`http://0.0.0.0:${PEER_PORT}`)}`,
+    `listen-client-urls: ${quoted(`http://0.0.0.0:${CLIENT_PORT}`)}`,
+    `advertise-client-urls: ${quoted(`http://${host}:${CLIENT_PORT}`)}`,
+    `initial-advertise-peer-urls: ${quoted(`http://${host}:${PEER_PORT}`)}`,
+    `initial-cluster: ${quoted(e.initialCluster)}`,
+    `initial-cluster-state: ${quoted(e.state)}`,
+    `initial-cluster-token: ${quoted(ctx.token)}`,
   ];
-  if (e.memberId) lines.push(`MEMBER_ID='${e.memberId}'`);
   return `${lines.join('\n')}\n`;
 }
 
 export function parseEntry(text: string): MemberStartEntry | undefined {
   const vars: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z_]+)='([^']*)'$/.exec(line.trim());
-    if (m) vars[m[1]] = m[2];
+  let addedAt = '';
+  let memberId: string | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith(ADDED_AT)) addedAt = line.slice(ADDED_AT.length);
+    else if (line.startsWith(MEMBER_ID)) memberId = line.slice(MEMBER_ID.length);
+    const m = /^([a-z-]+): '((?:[^']|'')*)'$/.exec(line);
+    if (m) vars[m[1]] = m[2].replaceAll("''", "'");
   }
-  const state = vars.INITIAL_CLUSTER_STATE;
-  if ((state !== 'new' && state !== 'existing') || !vars.INITIAL_CLUSTER) return undefined;
-  const entry: MemberStartEntry = { state, initialCluster: vars.INITIAL_CLUSTER, addedAt: vars.ADDED_AT ?? '' };
-  if (vars.MEMBER_ID) entry.memberId = vars.MEMBER_ID;
+  const state = vars['initial-cluster-state'];
+  if ((state !== 'new' && state !== 'existing') || !vars['initial-cluster']) return undefined;
+  const entry: MemberStartEntry = { state, initialCluster: vars['initial-cluster'], addedAt };
+  if (memberId) entry.memberId = memberId;
   return entry;
 }
 
@@ -173,11 +187,11 @@ export function parseEntry(text: string): MemberStartEntry | undefined {
 export const clusterToken = (c: EtcdCluster) => `${c.metadata.name}-${c.metadata.uid}`;
 
 export function membersConfigMap(c: EtcdCluster, entries: Record<string, MemberStartEntry>): V1ConfigMap {
-  const token = clusterToken(c);
+  const ctx: EntryContext = { cluster: c.metadata.name!, namespace: c.metadata.namespace!, token: clusterToken(c) };
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: meta(c, membersConfigMapName(c.metadata.name!)),
-    data: Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, formatEntry(token, e)])),
+    data: Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, formatEntry(ctx, k, e)])),
   };
 }

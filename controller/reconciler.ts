@@ -1,7 +1,7 @@
 // One reconcile pass for one EtcdCluster: observe etcd + Kubernetes afresh, decide the one next step
 // (core/reconcile-step.ts), take it, derive and write status (only when it changed), record Events.
 import type { V1ConfigMap, V1PodDisruptionBudget, V1Service, V1StatefulSet, CoreV1Event } from '@kubernetes/client-node';
-import { CLUSTER_LABEL, KIND, API_VERSION, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
+import { CLUSTER_LABEL, KIND, API_VERSION, SERVING_LABEL, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
 import { findCondition } from '../core/conditions.js';
 import type { Logger } from '../core/log.js';
 import { clientURL, memberName, ordinalFromPeerURL } from '../core/member-naming.js';
@@ -96,7 +96,7 @@ export class Reconciler {
       const ordinal = ordinalOfObject(p.metadata?.name, `${name}-`);
       if (ordinal === undefined) return [];
       const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-      return [{ name: p.metadata!.name!, ordinal, ready, deleting: !!p.metadata?.deletionTimestamp }];
+      return [{ name: p.metadata!.name!, ordinal, ready, deleting: !!p.metadata?.deletionTimestamp, serving: p.metadata?.labels?.[SERVING_LABEL] === 'true' }];
     });
     const observedPvcs = pvcs.items.flatMap((p) => {
       const ordinal = ordinalOfObject(p.metadata?.name, `data-${name}-`);
@@ -198,6 +198,10 @@ export class Reconciler {
         }
         await this.event(c, 'Normal', 'PVCDeleted', `deleted ${step.name}: ${step.message}`);
         return done(step.kind);
+      case 'set-serving':
+        await this.kube.setPodLabel(namespace, step.pod, SERVING_LABEL, step.serving ? 'true' : null);
+        log.info({ pod: step.pod, serving: step.serving }, step.message);
+        return { requeueMs: SHORT_REQUEUE_MS };
       case 'add-learner': {
         const added = await this.etcd.addLearner(this.leaderEndpoint(view), step.peerURL);
         log.info({ member: step.name, id: added.id }, 'member added as learner');

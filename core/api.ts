@@ -26,6 +26,8 @@ export const Annotations = {
 
 /** Label put on every object the controller owns, valued with the EtcdCluster's name. */
 export const CLUSTER_LABEL = `${GROUP}/cluster`;
+/** "true" on the pods of voting members that stay: the client Service selects it (learners refuse clients). */
+export const SERVING_LABEL = `${GROUP}/serving`;
 
 export interface StorageSpec {
   size?: string;

@@ -42,6 +42,8 @@ export interface ObservedPod {
   ordinal: number;
   ready: boolean;
   deleting: boolean;
+  /** Carries SERVING_LABEL="true": behind the client Service. */
+  serving: boolean;
 }
 
 export interface ObservedPVC {
@@ -80,6 +82,7 @@ export type Step =
   | { kind: 'scale-statefulset'; replicas: number; message: string }
   | { kind: 'ensure-pdb'; minAvailable: number }
   | { kind: 'delete-pvc'; name: string; message: string }
+  | { kind: 'set-serving'; pod: string; serving: boolean; message: string }
   | { kind: 'add-learner'; name: string; ordinal: number; peerURL: string }
   | { kind: 'promote'; member: ObservedMember; addedAt?: string }
   | { kind: 'move-leader'; from: ObservedMember; to: ObservedMember }
@@ -90,7 +93,7 @@ export type Step =
 
 /** Steps that change etcd's membership or the member objects: the resize is in progress while one is next. */
 export function isProgressStep(step: Step): boolean {
-  return !['idle', 'blocked', 'ensure-services', 'ensure-pdb'].includes(step.kind);
+  return !['idle', 'blocked', 'ensure-services', 'ensure-pdb', 'set-serving'].includes(step.kind);
 }
 
 function ours(members: ObservedMember[]): (ObservedMember & { ordinal: number })[] {
@@ -156,6 +159,16 @@ export function nextStep(o: Observed): Step {
     // back (no quorum), so start the pods of every kept PVC and let the old members find each other.
     const kept = o.pvcs.filter((p) => p.ordinal >= o.statefulSet!.replicas && !p.deleting);
     if (!formed && kept.length) {
+      // Every etcd pod starts from its entry (etcd --config-file), even with data; etcd then ignores the
+      // initial-cluster settings and rejoins as itself, so the entries only have to exist and be valid.
+      const resumed = o.pvcs.filter((p) => !p.deleting).map((p) => p.ordinal).sort((a, b) => a - b);
+      const missing = resumed.filter((k) => !o.memberEntries?.[memberName(name, k)]);
+      if (missing.length) {
+        const initialCluster = resumed.map((k) => `${memberName(name, k)}=${peerURL(name, namespace, k)}`).join(',');
+        const entries = { ...o.memberEntries };
+        for (const k of missing) entries[memberName(name, k)] = { state: 'existing', initialCluster, addedAt: new Date(o.now).toISOString() };
+        return { kind: 'write-member-entries', entries, message: `start entries for the members whose PVCs were kept (${missing.map((k) => memberName(name, k)).join(', ')})` };
+      }
       return {
         kind: 'scale-statefulset',
         replicas: Math.max(...kept.map((p) => p.ordinal)) + 1,
@@ -193,6 +206,19 @@ export function nextStep(o: Observed): Step {
     };
   }
   const leader = members.find((m) => m.id === o.etcd.leaderId);
+
+  // Client traffic goes only to voting members that stay: a learner refuses client requests, and a member
+  // about to leave (ordinal >= spec.size) is taken out of the client Service before leadership moves off it
+  // or it is removed, so clients are not sent to it while it goes (LESSONS rule 5).
+  for (const pod of [...o.pods].sort((a, b) => a.ordinal - b.ordinal)) {
+    if (pod.deleting) continue;
+    const m = mine.find((x) => x.ordinal === pod.ordinal);
+    const want = !!m && !m.isLearner && pod.ordinal < size;
+    if (pod.serving !== want) {
+      const why = !m ? 'is not an etcd member' : m.isLearner ? 'is a learner' : want ? 'is a voting member' : `is leaving (spec.size ${size})`;
+      return { kind: 'set-serving', pod: pod.name, serving: want, message: `${pod.name} ${why}: ${want ? 'add it to' : 'take it out of'} client traffic` };
+    }
+  }
 
   // One membership change in flight: a learner is finished (promoted) or undone (removed) first.
   const learner = mine.filter((m) => m.isLearner).sort((a, b) => b.ordinal - a.ordinal)[0];

@@ -192,7 +192,7 @@ describe('deployed on the local cluster', () => {
       ['create', 'statefulsets.apps', 'default', true], ['patch', 'statefulsets.apps', 'default', true], ['watch', 'statefulsets.apps', '', true],
       ['create', 'services', 'default', true], ['create', 'configmaps', 'default', true], ['update', 'configmaps', 'default', true],
       ['create', 'poddisruptionbudgets.policy', 'default', true], ['patch', 'poddisruptionbudgets.policy', 'default', true],
-      ['watch', 'pods', '', true], ['watch', 'persistentvolumeclaims', '', true], ['delete', 'persistentvolumeclaims', 'default', true],
+      ['watch', 'pods', '', true], ['patch', 'pods', 'default', true], ['watch', 'persistentvolumeclaims', '', true], ['delete', 'persistentvolumeclaims', 'default', true],
       ['create', 'events', 'default', true], ['list', 'events', 'default', true],
       ['create', 'leases.coordination.k8s.io', OPERATOR_NS, true], ['update', 'leases.coordination.k8s.io/etcd-controller', OPERATOR_NS, true],
       // The Lease rights stop at its own Lease in its own namespace.

@@ -1,10 +1,7 @@
 // The owned objects and the start-entry format the etcd pods read.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { parse } from 'yaml';
 import { CLUSTER_LABEL, type EtcdCluster } from '../../core/api.js';
-import { formatEntry, headlessService, parseEntry, pdb, startScript, statefulSet, ENTRIES_DIR, DATA_DIR } from '../../controller/objects.js';
+import { formatEntry, headlessService, membersConfigMap, parseEntry, pdb, statefulSet, ENTRIES_DIR } from '../../controller/objects.js';
 import type { MemberStartEntry } from '../../core/reconcile-step.js';
 
 const c: EtcdCluster = { metadata: { name: 'demo', namespace: 'ns1', uid: 'u-1' }, spec: { size: 3, version: '3.5.9', storage: { size: '2Gi', storageClassName: 'fast' } } };
@@ -35,51 +32,43 @@ describe('owned objects', () => {
   });
 });
 
-describe('start entries', () => {
+describe('start entries: the member\'s etcd config file', () => {
   const entry: MemberStartEntry = { state: 'existing', initialCluster: 'demo-0=http://a:2380,demo-1=http://b:2380', memberId: '00000000000000ff', addedAt: '2026-01-01T00:00:00.000Z' };
-  it('round-trip through the ConfigMap text', () => {
-    expect(parseEntry(formatEntry('tok', entry))).toEqual(entry);
-  });
-  it('reject text that is not an entry', () => {
-    expect(parseEntry('INITIAL_CLUSTER_STATE=\'bogus\'\n')).toBeUndefined();
-  });
+  const ctx = { cluster: 'demo', namespace: 'ns1', token: 'tok' };
 
-  // Runs the real script with sh, with etcd replaced by a stub that prints its arguments.
-  function runScript(withData: boolean, withEntry: boolean): { code: number; out: string } {
-    const root = mkdtempSync(join(tmpdir(), 'etcdop-script-'));
-    try {
-      const bin = join(root, 'bin');
-      execFileSync('mkdir', ['-p', bin, join(root, 'data', 'member', withData ? 'wal' : 'x'), join(root, 'entries')]);
-      writeFileSync(join(bin, 'etcd'), '#!/bin/sh\necho "ETCD $*"\n', { mode: 0o755 });
-      if (withEntry) writeFileSync(join(root, 'entries', 'demo-1'), formatEntry('tok', entry));
-      const script = startScript('demo', 'ns1').replaceAll(DATA_DIR, join(root, 'data')).replaceAll(ENTRIES_DIR, join(root, 'entries'));
-      try {
-        const out = execFileSync('/bin/sh', ['-c', script], { env: { PATH: `${bin}:/usr/bin:/bin`, POD_NAME: 'demo-1' }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-        return { code: 0, out };
-      } catch (err) {
-        const e = err as { status: number; stdout: Buffer; stderr: Buffer };
-        return { code: e.status, out: `${e.stdout}${e.stderr}` };
-      }
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  }
-
-  it('start script: member data present -> etcd rejoins as itself, without initial-cluster flags', () => {
-    const r = runScript(true, false);
-    expect(r.code).toBe(0);
-    expect(r.out).toMatch(/rejoins as itself/);
-    expect(r.out).toMatch(/ETCD --name=demo-1 .*--advertise-client-urls=http:\/\/demo-1\.demo\.ns1\.svc:2379/);
-    expect(r.out).not.toMatch(/--initial-cluster=/);
+  it('round-trips through the ConfigMap text', () => {
+    expect(parseEntry(formatEntry(ctx, 'demo-1', entry))).toEqual(entry);
+    const { memberId: _omit, ...bootstrap } = { ...entry, state: 'new' as const };
+    expect(parseEntry(formatEntry(ctx, 'demo-0', bootstrap))).toEqual(bootstrap);
   });
-  it('start script: no data, entry present -> joins with the entry\'s initial cluster and state', () => {
-    const r = runScript(false, true);
-    expect(r.code).toBe(0);
-    expect(r.out).toContain(`--initial-cluster=${entry.initialCluster} --initial-cluster-state=existing --initial-cluster-token=tok`);
+  it('rejects text that is not an entry', () => {
+    expect(parseEntry("initial-cluster-state: 'bogus'\n")).toBeUndefined();
+    expect(parseEntry("initial-cluster-state: 'new'\n")).toBeUndefined();
   });
-  it('start script: no data, no entry -> exits non-zero with a clear line (the pod restarts until the entry exists)', () => {
-    const r = runScript(false, false);
-    expect(r.code).toBe(1);
-    expect(r.out).toMatch(/no start entry for demo-1 in ConfigMap demo-members/);
+  it('is a complete etcd config (--config-file makes etcd ignore every flag) with the member\'s own URLs', () => {
+    const cfg = parse(formatEntry(ctx, 'demo-1', entry)) as Record<string, string>;
+    expect(cfg).toEqual({
+      name: 'demo-1',
+      'data-dir': '/var/lib/etcd',
+      'listen-peer-urls': 'http://0.0.0.0:2380',
+      'listen-client-urls': 'http://0.0.0.0:2379',
+      'advertise-client-urls': 'http://demo-1.demo.ns1.svc:2379',
+      'initial-advertise-peer-urls': 'http://demo-1.demo.ns1.svc:2380',
+      'initial-cluster': entry.initialCluster,
+      'initial-cluster-state': 'existing',
+      'initial-cluster-token': 'tok',
+    });
+  });
+  it('the ConfigMap holds one file per member, named as the pod, with the cluster token', () => {
+    const cm = membersConfigMap(c, { 'demo-0': { ...entry, state: 'new' }, 'demo-1': entry });
+    expect(Object.keys(cm.data!)).toEqual(['demo-0', 'demo-1']);
+    expect(parse(cm.data!['demo-1'])).toMatchObject({ name: 'demo-1', 'initial-cluster-token': 'demo-u-1' });
+  });
+  it('the etcd container runs etcd itself, no shell (official images are distroless), reading its own entry', () => {
+    const container = statefulSet(c, 'r', 1).spec!.template.spec!.containers[0];
+    expect(container.command).toEqual(['/usr/local/bin/etcd']);
+    expect(container.args).toEqual([`--config-file=${ENTRIES_DIR}/$(POD_NAME)`]);
+    expect(container.env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+    expect(container.volumeMounts).toContainEqual({ name: 'members', mountPath: ENTRIES_DIR, readOnly: true });
   });
 });

@@ -4,6 +4,7 @@ import { memberName, peerURL } from '../../core/member-naming.js';
 import { member, NAME, NS } from './controller-fixtures.js';
 import {
   desiredMemberEntries,
+  isProgressStep,
   LEARNER_START_TIMEOUT_MS,
   nextStep,
   type MemberStartEntry,
@@ -35,7 +36,8 @@ function settled(n: number, size: number, patch: Partial<Observed> = {}): Observ
     statefulSet: { replicas: n },
     pdb: { minAvailable: Math.floor(n / 2) + 1 },
     memberEntries: {},
-    pods: members.map((m) => ({ name: m.name, ordinal: m.ordinal!, ready: true, deleting: false })),
+    // Pods of voting members within spec.size serve clients, as the controller leaves them.
+    pods: members.map((m) => ({ name: m.name, ordinal: m.ordinal!, ready: true, deleting: false, serving: m.ordinal! < size })),
     pvcs: members.map((m) => ({ name: `data-${m.name}`, ordinal: m.ordinal!, deleting: false })),
   };
   base.memberEntries = desiredMemberEntries(base, members);
@@ -82,8 +84,17 @@ describe('nextStep: creating a cluster', () => {
   });
   it('a new EtcdCluster over PVCs kept from a deleted one starts every kept member (member 0 alone has no quorum)', () => {
     const pvcs = [0, 1, 2].map((k) => ({ name: `data-demo-${k}`, ordinal: k, deleting: false }));
-    const o = { ...fresh, servicesPresent: true, pdb: { minAvailable: 1 }, statefulSet: { replicas: 1 }, memberEntries: {}, pvcs };
-    expect(nextStep(o)).toMatchObject({ kind: 'scale-statefulset', replicas: 3 });
+    const bootstrap: MemberStartEntry = { state: 'new', initialCluster: `demo-0=${peerURL(NAME, NS, 0)}`, addedAt: '2026-01-01T00:00:00.000Z' };
+    const o = { ...fresh, servicesPresent: true, pdb: { minAvailable: 1 }, statefulSet: { replicas: 1 }, memberEntries: { 'demo-0': bootstrap }, pvcs };
+    // First every kept member's entry (its etcd config file: pods start from it even with data), bootstrap kept.
+    const step = nextStep(o);
+    expect(step.kind).toBe('write-member-entries');
+    if (step.kind !== 'write-member-entries') return;
+    expect(Object.keys(step.entries).sort()).toEqual(['demo-0', 'demo-1', 'demo-2']);
+    expect(step.entries['demo-0']).toEqual(bootstrap);
+    expect(step.entries['demo-2']).toMatchObject({ state: 'existing', initialCluster: [0, 1, 2].map((k) => `demo-${k}=${peerURL(NAME, NS, k)}`).join(',') });
+    // Then their pods.
+    expect(nextStep({ ...o, memberEntries: step.entries })).toMatchObject({ kind: 'scale-statefulset', replicas: 3 });
   });
   it('but never on a formed cluster whose list is merely unknown (stale PVCs there wait for the leader)', () => {
     const pvcs = [0, 1, 2].map((k) => ({ name: `data-demo-${k}`, ordinal: k, deleting: false }));
@@ -222,5 +233,36 @@ describe('nextStep: scale down, and each state a crash can leave', () => {
     const step = nextStep(o);
     expect(step.kind).toBe('write-member-entries');
     if (step.kind === 'write-member-entries') expect(Object.keys(step.entries).sort()).toEqual(['demo-0', 'demo-1']);
+  });
+});
+
+describe('nextStep: client traffic only to voting members that stay', () => {
+  const servingOf = (o: Observed, k: number, serving: boolean): Observed => ({ ...o, pods: o.pods.map((p) => (p.ordinal === k ? { ...p, serving } : p)) });
+
+  it('at rest, with every pod labelled as it should be: nothing to do (no writes)', () => {
+    expect(nextStep(settled(3, 3)).kind).toBe('idle');
+  });
+  it('a voting member whose pod does not serve (a recreated pod) is put behind the client Service', () => {
+    expect(nextStep(servingOf(settled(3, 3), 1, false))).toMatchObject({ kind: 'set-serving', pod: 'demo-1', serving: true });
+  });
+  it('a learner never serves: its pod is taken out, and an unlabelled learner pod is left alone (promote comes next)', () => {
+    const s = settled(2, 3);
+    const learnerPod = { name: 'demo-2', ordinal: 2, ready: true, deleting: false, serving: true };
+    const o = withMembers({ ...s, statefulSet: { replicas: 3 }, pods: [...s.pods, learnerPod] }, [member(0), member(1), member(2, { isLearner: true })]);
+    expect(nextStep(o)).toMatchObject({ kind: 'set-serving', pod: 'demo-2', serving: false });
+    expect(nextStep(servingOf(o, 2, false))).toMatchObject({ kind: 'promote', member: { name: 'demo-2' } });
+  });
+  it('scale down: the leaving member leaves client traffic before leadership moves off it or it is removed', () => {
+    const o = withMembers(servingOf(settled(3, 2), 2, true), [member(0), member(1), member(2)], { leader: 2 });
+    expect(nextStep(o)).toMatchObject({ kind: 'set-serving', pod: 'demo-2', serving: false });
+    expect(nextStep(servingOf(o, 2, false))).toMatchObject({ kind: 'move-leader', from: { name: 'demo-2' } });
+  });
+  it('a pod whose member is gone from etcd does not serve', () => {
+    const s = settled(3, 2);
+    const o = withMembers({ ...servingOf(s, 2, true), statefulSet: { replicas: 3 } }, [member(0), member(1)]);
+    expect(nextStep(o)).toMatchObject({ kind: 'set-serving', pod: 'demo-2', serving: false });
+  });
+  it('is housekeeping, not a resize: it does not count as progress', () => {
+    expect(isProgressStep({ kind: 'set-serving', pod: 'demo-1', serving: true, message: '' })).toBe(false);
   });
 });

@@ -22,7 +22,7 @@ function observed(members: ObservedMember[] | undefined, opts: { size?: number; 
     etcd: { members, authoritative: opts.authoritative ?? !!members, leaderId: members?.[0]?.id, problem: members ? undefined : 'no etcd member answered' },
     servicesPresent: true,
     statefulSet: { replicas: members?.length ?? 1 },
-    pods: (members ?? []).map((m) => ({ name: m.name, ordinal: m.ordinal!, ready: ready.has(m.ordinal!), deleting: false })),
+    pods: (members ?? []).map((m) => ({ name: m.name, ordinal: m.ordinal!, ready: ready.has(m.ordinal!), deleting: false, serving: !m.isLearner })),
     pvcs: [],
   };
 }
