@@ -142,6 +142,8 @@ export class MockApi {
     }
     st.members = members;
     st.size = members.filter((m) => !m.isLearner).length;
+    // READY as the controller counts it: voting members etcd reports healthy (their pods Ready here).
+    st.readyReplicas = members.filter((m) => !m.isLearner && m.healthy).length;
     const settled = st.size === c.spec.size && !members.some((m) => m.isLearner);
     st.phase = settled ? 'Running' : 'Scaling';
     if (settled) st.conditions = [{ type: 'Progressing', status: 'False', reason: 'Settled', message: 'size reached', lastTransitionTime: new Date().toISOString() }];
