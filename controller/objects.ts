@@ -161,6 +161,9 @@ export function formatEntry(ctx: EntryContext, member: string, e: MemberStartEnt
     `initial-cluster: ${quoted(e.initialCluster)}`,
     `initial-cluster-state: ${quoted(e.state)}`,
     `initial-cluster-token: ${quoted(ctx.token)}`,
+    // On by default only as a command-line flag: a config file starts from defaults where it is off, and
+    // kubectl-etcd reads members' figures from this JSON API through the API server's pod proxy.
+    'enable-grpc-gateway: true',
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -57,6 +57,7 @@ describe('start entries: the member\'s etcd config file', () => {
       'initial-cluster': entry.initialCluster,
       'initial-cluster-state': 'existing',
       'initial-cluster-token': 'tok',
+      'enable-grpc-gateway': true,
     });
   });
   it('the ConfigMap holds one file per member, named as the pod, with the cluster token', () => {
