@@ -37,20 +37,21 @@ build: deps
 control-plane:
 	@bash localcluster/scripts/build-control-plane.sh
 
-test: build
+# `make test` alone works on a fresh machine (README): setup is idempotent and quick once done.
+test: setup
 	@bash scripts/run-tests.sh
 
 test-unit: build
 	@bash scripts/run-tests.sh unit
 
-test-integration: build
+test-integration: setup
 	@bash scripts/run-tests.sh integration
 
-test-e2e: build
+test-e2e: setup
 	@bash scripts/run-tests.sh e2e
 
 # The local cluster with the operator deployed from manifests/overlays/local (re-applied if already up).
-cluster-up: build control-plane
+cluster-up: setup
 	@bash localcluster/scripts/cluster-up.sh
 	@bash localcluster/scripts/deploy-operator.sh
 
@@ -60,10 +61,10 @@ cluster-down:
 demo: setup
 	@bash scripts/demo.sh
 
-bench: build control-plane
+bench: setup
 	@bash scripts/bench.sh
 
-chaos: build control-plane
+chaos: setup
 	@bash scripts/run-tests.sh chaos
 
 clean:

@@ -16,6 +16,8 @@ SRC
 fi
 missing=()
 for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# kubectl ships with these machines; where it does not, Debian's own client serves the local 1.20 server.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 [ -z "$(apt-cache showsrc kubernetes 2>/dev/null | head -1)" ] && need_update=1
 if [ ${#missing[@]} -gt 0 ] || [ $need_update = 1 ]; then
   echo "setup: apt-get update${missing[*]:+ and install ${missing[*]}}"
