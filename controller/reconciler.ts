@@ -201,7 +201,8 @@ export class Reconciler {
       case 'set-serving':
         await this.kube.setPodLabel(namespace, step.pod, SERVING_LABEL, step.serving ? 'true' : null);
         log.info({ pod: step.pod, serving: step.serving }, step.message);
-        return { requeueMs: SHORT_REQUEUE_MS };
+        // Not a membership step (no metric of those), but taken as promptly as one.
+        return { requeueMs: AFTER_STEP_MS };
       case 'add-learner': {
         const added = await this.etcd.addLearner(this.leaderEndpoint(view), step.peerURL);
         log.info({ member: step.name, id: added.id }, 'member added as learner');
