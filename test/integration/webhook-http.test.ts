@@ -56,7 +56,7 @@ beforeAll(async () => {
   caPem = readFileSync(ca.cert);
   certs = [issueCert(ca, 'one', ['localhost']), issueCert(ca, 'two', ['localhost'])];
   writeSecretDir(join(dir, 'tls'), { 'tls.crt': certs[0].certPem, 'tls.key': certs[0].keyPem }, 1);
-  const log = createLogger('webhook', 'silent');
+  const log = createLogger('webhook', { level: 'silent' });
   reloader = new TlsReloader({
     certFile: join(dir, 'tls', 'tls.crt'),
     keyFile: join(dir, 'tls', 'tls.key'),
