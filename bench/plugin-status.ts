@@ -3,7 +3,8 @@
 // Cluster: $KUBECONFIG, else .local/kubeconfig (`make cluster-up`, operator deployed). It creates namespace
 // bench-plugin with a 1-member EtcdCluster when absent and deletes what it created when done.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +15,12 @@ const NAME = 'bench';
 const ROUNDS = Number(process.env.ETCDOP_BENCH_ROUNDS || 15);
 const WARMUP = 2;
 const TARGET = 1.5;
-const env = { ...process.env, KUBECONFIG, PATH: `${join(ROOT, 'bin')}:${process.env.PATH}`, NO_COLOR: '1' };
+// The floor any kubectl plugin in Node pays before doing work: kubectl finding and starting a plugin (an
+// empty shell script, kubectl-etcdbenchnoop) and Node starting (`node -e 0`, the pinned Node).
+const noopDir = mkdtempSync(join(tmpdir(), 'etcd-bench-plugin-'));
+writeFileSync(join(noopDir, 'kubectl-etcdbenchnoop'), '#!/bin/sh\nexit 0\n');
+chmodSync(join(noopDir, 'kubectl-etcdbenchnoop'), 0o755);
+const env = { ...process.env, KUBECONFIG, PATH: `${join(ROOT, 'bin')}:${noopDir}:${process.env.PATH}`, NO_COLOR: '1' };
 
 interface Run { code: number; stdout: string; stderr: string; ms: number }
 
@@ -61,10 +67,13 @@ async function main(): Promise<number> {
     const baseline = () => kubectl('get', 'etcdcluster', NAME);
     const check = await plugin();
     if (check.code !== 0) { console.error(`plugin-status: kubectl etcd status failed: ${check.stderr.trim()}`); return 1; }
-    const times = { plugin: [] as number[], baseline: [] as number[] };
+    const dispatch = () => kubectl('etcdbenchnoop');
+    const nodeStart = () => run(process.execPath, ['-e', '0']);
+    const times = { plugin: [] as number[], baseline: [] as number[], dispatch: [] as number[], nodeStart: [] as number[] };
+    const steps = [['plugin', plugin], ['baseline', baseline], ['dispatch', dispatch], ['nodeStart', nodeStart]] as const;
     for (let i = 0; i < WARMUP + ROUNDS; i++) {
-      // Alternate which goes first so neither always runs on a warmer cache.
-      const order = i % 2 === 0 ? [['plugin', plugin], ['baseline', baseline]] as const : [['baseline', baseline], ['plugin', plugin]] as const;
+      // Rotate which goes first so none always runs on a warmer cache.
+      const order = [...steps.slice(i % steps.length), ...steps.slice(0, i % steps.length)];
       for (const [key, fn] of order) {
         const r = await fn();
         if (r.code !== 0) { console.error(`plugin-status: ${key} run failed: ${r.stderr.trim()}`); return 1; }
@@ -75,10 +84,14 @@ async function main(): Promise<number> {
     console.log(`kubectl etcd status ${NAME}: median ${p.toFixed(1)} ms over ${ROUNDS} runs`);
     console.log(`kubectl get etcdcluster ${NAME}: median ${b.toFixed(1)} ms over ${ROUNDS} runs (baseline)`);
     console.log(`ratio ${ratio.toFixed(2)}x (target <= ${TARGET}x: ${ratio <= TARGET ? 'met' : 'NOT met'})`);
+    const d = median(times.dispatch), n = median(times.nodeStart);
+    console.log(`floor: kubectl running an empty plugin ${d.toFixed(1)} ms + node -e 0 ${n.toFixed(1)} ms = ${(d + n).toFixed(1)} ms = ${((d + n) / b).toFixed(2)}x kubectl get, before any work`);
+    console.log(`kubectl etcd status above that floor: ${(p - d - n).toFixed(1)} ms (loading, kubeconfig, API and pod-proxy requests, rendering)`);
     return 0;
   } finally {
     if (createdCluster) await kubectl('delete', 'etcdcluster', NAME, '--wait=false');
     if (createdNs) await run('kubectl', ['delete', 'namespace', NS, '--wait=false']);
+    rmSync(noopDir, { recursive: true, force: true });
   }
 }
 
