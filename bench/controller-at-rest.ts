@@ -11,7 +11,7 @@
 import { KubernetesObjectApi, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { GROUP, PLURAL, VERSION, type EtcdCluster } from '../core/api.js';
-import { benchCluster, sleep, startHostController, until, type BenchCluster } from './lib-bench-cluster.js';
+import { benchCluster, sleep, startBenchController, until, type BenchCluster } from './lib-bench-cluster.js';
 
 const CLUSTERS = Number(process.env.ETCDOP_BENCH_CLUSTERS ?? 20);
 const REST_SECONDS = Number(process.env.ETCDOP_BENCH_REST_SECONDS ?? 60);
@@ -23,12 +23,22 @@ const rssMiB = (pid: number) => {
   return kb / 1024;
 };
 
-async function apiWritesCounter(): Promise<number> {
+/** Sum of the samples of one metric on the controller's /metrics. */
+async function metric(name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
   return text
     .split('\n')
-    .filter((l) => l.startsWith('etcd_controller_api_writes_total'))
+    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+const apiWritesCounter = () => metric('etcd_controller_api_writes_total');
+
+/** Where the resident memory is, from the process's own figures: V8 heap used / reserved, and off-heap. */
+async function memoryBreakdown(): Promise<string> {
+  const mib = async (name: string) => ((await metric(name)) / 2 ** 20).toFixed(1);
+  return `V8 heap used ${await mib('nodejs_heap_size_used_bytes')} MiB of ${await mib('nodejs_heap_size_total_bytes')} MiB reserved, ` +
+    `external (Buffers, native) ${await mib('nodejs_external_memory_bytes')} MiB`;
 }
 
 /** resourceVersion of every object the controller could write, by "kind/name". */
@@ -57,11 +67,12 @@ async function main(): Promise<number> {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const pdbApiVersion = (await bc.kubectl(['api-versions'])).stdout.split('\n').includes('policy/v1') ? 'policy/v1' : 'policy/v1beta1';
   const ns = await bc.createNamespace('bench-rest');
-  const controller = await startHostController(bc.kubeconfig, ns, METRICS_PORT);
+  const controller = await startBenchController(bc.kubeconfig, ns, METRICS_PORT);
   try {
     // Baseline: the same process watching an empty namespace, after its start-up has settled.
     await sleep(10_000);
     const rssIdle = rssMiB(controller.pid);
+    const memoryIdle = await memoryBreakdown();
 
     const t0 = Date.now();
     const manifests = Array.from({ length: CLUSTERS }, (_, i) => JSON.stringify({
@@ -102,7 +113,9 @@ async function main(): Promise<number> {
       ` (${changed.length} changed${changed.length ? `: ${changed.slice(0, 5).join(', ')}` : ''}, ${gone.length} deleted, ${newEvents.length} Events)`);
     const rssNow = rss[rss.length - 1], rssMax = Math.max(...rss);
     console.log(`resident memory with ${CLUSTERS} clusters: ${rssNow.toFixed(1)} MiB (max ${rssMax.toFixed(1)} MiB over ${rss.length} samples)`);
+    console.log(`  of which: ${await memoryBreakdown()}`);
     console.log(`resident memory watching an empty namespace (baseline, same run): ${rssIdle.toFixed(1)} MiB; ratio ${(rssNow / rssIdle).toFixed(2)}x`);
+    console.log(`  of which: ${memoryIdle}`);
     console.log(`target 0 writes per minute at rest: ${writesCounted === 0 && changed.length + gone.length + newEvents.length === 0 ? 'met' : 'NOT met'}`);
     return 0;
   } finally {

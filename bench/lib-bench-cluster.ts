@@ -1,8 +1,9 @@
 // What the cluster benchmarks share: the local cluster instance they run on (ETCDOP_TEST_CLUSTER, default
 // "bench", started when it does not run and then stopped again; one that already ran is left running) and
 // bin/etcd-controller run as a host process watching one namespace.
+import { startHostController, type HostController } from '../localcluster/host-controller.js';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +54,13 @@ export interface BenchCluster {
 
 const script = (name: string) => join(ROOT, 'localcluster/scripts', name);
 
-export async function benchCluster(): Promise<BenchCluster> {
-  const name = process.env.ETCDOP_TEST_CLUSTER || 'bench';
+/**
+ * A local cluster instance for a benchmark: $ETCDOP_TEST_CLUSTER, else `bench`, with `-variant` appended
+ * when given (a bench that deploys the operator gets an instance of its own, so no other bench's host
+ * controller shares clusters with it). Started when not running, and stopped by release() if so.
+ */
+export async function benchCluster(variant?: string): Promise<BenchCluster> {
+  const name = `${process.env.ETCDOP_TEST_CLUSTER || 'bench'}${variant ? `-${variant}` : ''}`;
   const status = await run('bash', [script('cluster-status.sh'), '--name', name], { timeoutMs: 30_000 });
   const wasRunning = status.code === 0;
   if (!wasRunning) {
@@ -90,37 +96,11 @@ export async function benchCluster(): Promise<BenchCluster> {
   };
 }
 
-export interface HostController {
-  proc: ChildProcess;
-  pid: number;
-  log: string[];
-  stop(): Promise<void>;
-}
-
-/** bin/etcd-controller on the host, watching `namespace`, its /metrics on 127.0.0.1:metricsPort. */
-export async function startHostController(kubeconfig: string, namespace: string, metricsPort: number, env: Record<string, string> = {}): Promise<HostController> {
-  const proc = spawn(
-    join(ROOT, 'bin/etcd-controller'),
-    ['--kubeconfig', kubeconfig, '--namespace', namespace, '--leader-elect=false', '--metrics-addr', `127.0.0.1:${metricsPort}`],
-    { env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const log: string[] = [];
-  const keep = (b: Buffer) => {
-    log.push(...b.toString().split('\n').filter(Boolean));
-    if (log.length > 5000) log.splice(0, log.length - 5000);
-  };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+/** bin/etcd-controller on the host, watching `namespace`, its /metrics on 127.0.0.1:metricsPort, once it watches. */
+export async function startBenchController(kubeconfig: string, namespace: string, metricsPort: number): Promise<HostController> {
+  const controller = startHostController(kubeconfig, namespace, { args: ['--leader-elect=false', '--metrics-addr', `127.0.0.1:${metricsPort}`] });
+  const { log, proc } = controller;
   await until(async () => log.some((l) => l.includes('watching EtcdClusters')) || proc.exitCode !== null, 'the controller to watch', 60_000);
   if (proc.exitCode !== null) throw new Error(`etcd-controller exited with ${proc.exitCode}:\n${log.slice(-20).join('\n')}`);
-  return {
-    proc, pid: proc.pid!, log,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000).then(() => proc.kill('SIGKILL'))]);
-      await exited;
-    },
-  };
+  return controller;
 }

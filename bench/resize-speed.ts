@@ -1,20 +1,21 @@
 // `make bench`: resize wall time through the operator against a floor measured in the same run on the same
-// local cluster. The operator is bin/etcd-controller as a host process watching one namespace; the floor is
+// local cluster. The operator is deployed from the manifests as users run it (controller and webhook in pods,
+// deploy-operator.sh); the floor is
 // bench/resize-floor.sh doing the same safe steps by hand (etcdctl + kubectl, no operator) on a twin
 // cluster built from the controller's own objects in another namespace. Steps 1->3, 3->5, 5->3, 3->1, the
 // operator and the floor alternating which goes first; each step ends when bench/lib-converged.ts (etcd's
 // member list + pods, StatefulSet, PVCs) says done, the same check for both. Run twice: empty etcd, and
 // with ETCDOP_BENCH_DATA_MB (default 50) of keys put before growing, where the learner's catch-up is etcd's.
-// Instance: ETCDOP_TEST_CLUSTER (default "bench"), started and stopped here when not running.
+// Instance: ETCDOP_TEST_CLUSTER (default "bench") + "-operator", started and stopped here when not running.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
 import { GROUP, PLURAL, VERSION, type EtcdCluster } from '../core/api.js';
 import { clientURL } from '../core/member-naming.js';
-import { benchCluster, ROOT, startHostController, until, type BenchCluster } from './lib-bench-cluster.js';
+import { benchCluster, ROOT, run, until, type BenchCluster } from './lib-bench-cluster.js';
 import { notConverged } from './lib-converged.js';
 
 const STEPS: [number, number][] = [[1, 3], [3, 5], [5, 3], [3, 1]];
@@ -23,7 +24,6 @@ const DATA_MB = Number(process.env.ETCDOP_BENCH_DATA_MB ?? 50);
 const TARGET = 1.2;
 const STORAGE = '256Mi';
 const POLL_MS = 100;
-const METRICS_PORT = Number(process.env.ETCDOP_BENCH_METRICS_PORT ?? 18931);
 const STEP_TIMEOUT_MS = 300_000;
 
 interface StepTime { op: number; opStatus: number; floor: number; catchUp: number[] }
@@ -76,7 +76,6 @@ async function loadData(ns: string, name: string, mb: number): Promise<void> {
 async function runRound(bc: BenchCluster, dataMb: number, round: number, times: Map<string, StepTime[]>): Promise<void> {
   const opNs = await bc.createNamespace('bench-resize-op');
   const floorNs = await bc.createNamespace('bench-resize-floor');
-  const controller = await startHostController(bc.kubeconfig, opNs, METRICS_PORT);
   try {
     const created = await bc.kubectl(['-n', opNs, 'apply', '-f', '-'],
       JSON.stringify({ apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdCluster', metadata: { name: 'op' }, spec: { size: 1, storage: { size: STORAGE } } }));
@@ -116,14 +115,18 @@ async function runRound(bc: BenchCluster, dataMb: number, round: number, times: 
     }
   } catch (err) {
     const c = await getCluster(bc, opNs, 'op').catch(() => undefined);
-    console.error(`EtcdCluster op status: ${JSON.stringify(c?.status)}\ncontroller log tail:\n${controller.log.slice(-15).join('\n')}`);
+    console.error(`EtcdCluster op status: ${JSON.stringify(c?.status)}\ncontroller log tail:\n${controllerLogTail(bc, 15)}`);
     throw err;
   } finally {
-    await controller.stop();
-    // For a look at where the operator spent its time (LOG_LEVEL=debug shows every refused step).
-    if (process.env.ETCDOP_BENCH_CONTROLLER_LOG) writeFileSync(process.env.ETCDOP_BENCH_CONTROLLER_LOG, `${controller.log.join('\n')}\n`, { flag: 'a' });
     await Promise.all([bc.deleteNamespace(opNs), bc.deleteNamespace(floorNs)]);
   }
+}
+
+/** The last lines of the deployed controller pods' logs (files of the local cluster's node agent). */
+function controllerLogTail(bc: BenchCluster, lines: number): string {
+  const dir = join(ROOT, '.local/clusters', bc.name, 'logs');
+  return readdirSync(dir).filter((f) => f.includes('etcd-controller'))
+    .map((f) => `${f}:\n${readFileSync(join(dir, f), 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
 }
 
 function report(dataMb: number, times: Map<string, StepTime[]>): boolean {
@@ -144,8 +147,11 @@ function report(dataMb: number, times: Map<string, StepTime[]>): boolean {
 }
 
 async function main(): Promise<number> {
-  const bc = await benchCluster();
+  // The operator as users run it: deployed from the manifests (controller and webhook in pods).
+  const bc = await benchCluster('operator');
   try {
+    const deployed = await run('bash', [join(ROOT, 'localcluster/scripts/deploy-operator.sh'), bc.kubeconfig], { timeoutMs: 300_000 });
+    if (deployed.code !== 0) throw new Error(`deploy-operator.sh failed:\n${deployed.stdout}${deployed.stderr}`);
     const variants = [0, ...(DATA_MB > 0 ? [DATA_MB] : [])];
     let met = true;
     const results: [number, Map<string, StepTime[]>][] = [];

@@ -150,6 +150,8 @@ export class Reconciler {
       membershipSteps.inc({ kind });
       return { requeueMs: AFTER_STEP_MS };
     };
+    // Every pass's decision, for tracing a resize step by step (LOG_LEVEL=debug).
+    log.debug({ step: step.kind }, 'message' in step ? step.message : step.kind);
     switch (step.kind) {
       case 'idle':
         return {};

@@ -1,47 +1,21 @@
 // Runs bin/etcd-controller as a host process against a test cluster and reads the truth back
 // (etcdctl on the members' DNS names, kubectl for objects and printer columns).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { EtcdCluster } from '../../core/api.js';
-import { ROOT, type TestCluster } from '../helpers/cluster.js';
+import { startHostController, type HostController } from '../../localcluster/host-controller.js';
+import type { TestCluster } from '../helpers/cluster.js';
 
 const run = promisify(execFile);
 
-export interface ControllerProcess {
-  proc: ChildProcess;
-  log: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stop(): Promise<void>;
-}
+export type { HostController as ControllerProcess } from '../../localcluster/host-controller.js';
 
-export function startController(kubeconfig: string, namespace: string, env: Record<string, string> = {}): ControllerProcess {
-  const proc = spawn(
-    resolve(ROOT, 'bin/etcd-controller'),
-    ['--kubeconfig', kubeconfig, '--namespace', namespace, '--metrics-addr', '127.0.0.1:0', '--leader-election-namespace', namespace, '--resync-seconds', '5'],
-    { env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const log: string[] = [];
-  const keep = (b: Buffer) => {
-    log.push(...b.toString().split('\n').filter(Boolean));
-    if (log.length > 2000) log.splice(0, log.length - 2000);
-  };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
-  return {
-    proc,
-    log,
-    exited,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        const force = setTimeout(() => proc.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(force);
-      }
-    },
-  };
+export function startController(kubeconfig: string, namespace: string, env: Record<string, string> = {}): HostController {
+  return startHostController(kubeconfig, namespace, {
+    args: ['--metrics-addr', '127.0.0.1:0', '--leader-election-namespace', namespace, '--resync-seconds', '5'],
+    env,
+    keepLines: 2000,
+  });
 }
 
 export type Kubectl = (args: string[], opts?: { input?: string }) => Promise<string>;
