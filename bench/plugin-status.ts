@@ -67,10 +67,11 @@ async function main(): Promise<number> {
     const baseline = () => kubectl('get', 'etcdcluster', NAME);
     const check = await plugin();
     if (check.code !== 0) { console.error(`plugin-status: kubectl etcd status failed: ${check.stderr.trim()}`); return 1; }
+    const help = () => kubectl('etcd', '--help');
     const dispatch = () => kubectl('etcdbenchnoop');
     const nodeStart = () => run(process.execPath, ['-e', '0']);
-    const times = { plugin: [] as number[], baseline: [] as number[], dispatch: [] as number[], nodeStart: [] as number[] };
-    const steps = [['plugin', plugin], ['baseline', baseline], ['dispatch', dispatch], ['nodeStart', nodeStart]] as const;
+    const times = { plugin: [] as number[], baseline: [] as number[], help: [] as number[], dispatch: [] as number[], nodeStart: [] as number[] };
+    const steps = [['plugin', plugin], ['baseline', baseline], ['help', help], ['dispatch', dispatch], ['nodeStart', nodeStart]] as const;
     for (let i = 0; i < WARMUP + ROUNDS; i++) {
       // Rotate which goes first so none always runs on a warmer cache.
       const order = [...steps.slice(i % steps.length), ...steps.slice(0, i % steps.length)];
@@ -84,6 +85,7 @@ async function main(): Promise<number> {
     console.log(`kubectl etcd status ${NAME}: median ${p.toFixed(1)} ms over ${ROUNDS} runs`);
     console.log(`kubectl get etcdcluster ${NAME}: median ${b.toFixed(1)} ms over ${ROUNDS} runs (baseline)`);
     console.log(`ratio ${ratio.toFixed(2)}x (target <= ${TARGET}x: ${ratio <= TARGET ? 'met' : 'NOT met'})`);
+    console.log(`kubectl etcd --help: median ${median(times.help).toFixed(1)} ms (no API call)`);
     const d = median(times.dispatch), n = median(times.nodeStart);
     console.log(`floor: kubectl running an empty plugin ${d.toFixed(1)} ms + node -e 0 ${n.toFixed(1)} ms = ${(d + n).toFixed(1)} ms = ${((d + n) / b).toFixed(2)}x kubectl get, before any work`);
     console.log(`kubectl etcd status above that floor: ${(p - d - n).toFixed(1)} ms (loading, kubeconfig, API and pod-proxy requests, rendering)`);
