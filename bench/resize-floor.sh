@@ -8,8 +8,9 @@
 #
 # Grow, per member k: etcdctl member add --learner; its start entry in ConfigMap NAME-members; StatefulSet
 # to k+1; etcdctl member promote retried until the learner has caught up; PDB minAvailable = quorum.
-# Shrink, per member k (highest first): etcdctl move-leader when k leads; member remove; its start entry
-# dropped; StatefulSet to k; wait for the pod to go; delete its PVC; PDB minAvailable = quorum.
+# Shrink: every leaving member out of the client Service (label off) and drained (gone from its Endpoints
+# and 1.5 s since); then per member k (highest first): etcdctl move-leader when k leads; member remove; its
+# start entry dropped; StatefulSet to k; wait for the pod to go; delete its PVC; PDB minAvailable = quorum.
 # Refused steps (etcd's ~5 s reconfigure guard, a learner not in sync) are retried every 300 ms, as the
 # controller does. Progress lines go to stderr with a time stamp.
 set -euo pipefail
@@ -45,6 +46,18 @@ member_id() { ectl --endpoints "$1" member list | awk -F', ' -v p="$2" '$4 == p 
 leader_id() { ectl --endpoints "$1" endpoint status | awk -F', ' '$5 == "true" { print $2; exit }'; }
 
 # Runs a step until etcd accepts it; only refusals that clear by themselves are retried.
+# As the controller: wait until the client Service's Endpoints no longer list the pod, and until 1.5 s after
+# its label came off at $2 (ns since the epoch; core/reconcile-step.ts CLIENT_DRAIN_MS).
+drain() {
+  local pod=$1 since=$2 left_ms
+  while k get endpoints "$name-client" -o jsonpath='{range .subsets[*]}{range .addresses[*]}{.targetRef.name} {end}{range .notReadyAddresses[*]}{.targetRef.name} {end}{end}' 2>/dev/null | grep -qw "$pod"; do
+    sleep 0.1
+  done
+  left_ms=$(( 1500 - ($(date +%s%N) - since) / 1000000 ))
+  [ "$left_ms" -gt 0 ] && sleep "$(printf '%d.%03d' $((left_ms / 1000)) $((left_ms % 1000)))"
+  return 0
+}
+
 retry() {
   local what=$1 out tries=0; shift
   while ! out=$("$@" 2>&1); do
@@ -122,7 +135,6 @@ shrink() { # ordinal of the member to remove: the highest
   eps=$(endpoints $((n + 1)))
   id=$(member_id "$eps" "$(peer_url "$n")")
   leader=$(leader_id "$eps")
-  k label pod "$name-$n" etcd.k8s-operator.io/serving- >/dev/null  # out of client traffic before it goes
   if [ "$leader" = "$id" ]; then
     retry "move-leader off $name-$n" ectl --endpoints "$(client_url "$n")" move-leader "$(member_id "$eps" "$(peer_url 0)")" >/dev/null
   fi
@@ -142,7 +154,13 @@ case "$1" in
     [ $# -eq 3 ] || usage
     from=$2 to=$3
     if [ "$to" -gt "$from" ]; then for ((m = from; m < to; m++)); do grow "$m"; done
-    else for ((m = from - 1; m >= to; m--)); do shrink "$m"; done; fi
+    else
+      # As the controller: every leaving member out of client traffic first, drained together.
+      for ((m = from - 1; m >= to; m--)); do k label pod "$name-$m" etcd.k8s-operator.io/serving- >/dev/null; done
+      since=$(date +%s%N)
+      for ((m = from - 1; m >= to; m--)); do drain "$name-$m" "$since"; done
+      for ((m = from - 1; m >= to; m--)); do shrink "$m"; done
+    fi
     # Done as for the operator: every pod of a member Ready.
     k wait --for=condition=Ready pod -l "etcd.k8s-operator.io/cluster=$name" --timeout=180s >/dev/null
     say "resize $from -> $to done"

@@ -72,8 +72,10 @@ export class Kube {
   }
 
   /** Sets (a value) or removes (null) one label of a pod. */
-  async setPodLabel(namespace: string, name: string, key: string, value: string | null): Promise<void> {
-    await this.counted('patch', 'pods', this.core.patchNamespacedPod({ name, namespace, body: { metadata: { labels: { [key]: value } } } }, mergePatch));
+  /** Sets (or, with null, removes) a pod label, and annotations in the same patch. */
+  async setPodLabel(namespace: string, name: string, key: string, value: string | null, annotations: Record<string, string> = {}): Promise<void> {
+    const body = { metadata: { labels: { [key]: value }, annotations } };
+    await this.counted('patch', 'pods', this.core.patchNamespacedPod({ name, namespace, body }, mergePatch));
   }
 
   async mergePatch(obj: KubernetesObject, resource: string): Promise<void> {

@@ -1,7 +1,7 @@
 // One reconcile pass for one EtcdCluster: observe etcd + Kubernetes afresh, decide the one next step
 // (core/reconcile-step.ts), take it, derive and write status (only when it changed), record Events.
-import type { V1ConfigMap, V1PodDisruptionBudget, V1Service, V1StatefulSet, CoreV1Event } from '@kubernetes/client-node';
-import { CLUSTER_LABEL, KIND, API_VERSION, SERVING_LABEL, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
+import type { V1ConfigMap, V1Endpoints, V1PodDisruptionBudget, V1Service, V1StatefulSet, CoreV1Event } from '@kubernetes/client-node';
+import { CLUSTER_LABEL, KIND, API_VERSION, SERVING_CHANGED_AT_ANNOTATION, SERVING_LABEL, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
 import { findCondition } from '../core/conditions.js';
 import type { Logger } from '../core/log.js';
 import { clientURL, memberName, ordinalFromPeerURL } from '../core/member-naming.js';
@@ -79,7 +79,7 @@ export class Reconciler {
     const namespace = cluster.metadata.namespace!;
     const name = cluster.metadata.name!;
     const selector = `${CLUSTER_LABEL}=${name}`;
-    const [headless, client, sts, pdb, cm, pods, pvcs] = await Promise.all([
+    const [headless, client, sts, pdb, cm, pods, pvcs, clientEndpoints] = await Promise.all([
       this.kube.read<V1Service>('v1', 'Service', namespace, name),
       this.kube.read<V1Service>('v1', 'Service', namespace, objects.clientServiceName(name)),
       this.kube.read<V1StatefulSet>('apps/v1', 'StatefulSet', namespace, name),
@@ -87,7 +87,13 @@ export class Reconciler {
       this.kube.read<V1ConfigMap>('v1', 'ConfigMap', namespace, objects.membersConfigMapName(name)),
       this.kube.core.listNamespacedPod({ namespace, labelSelector: selector }),
       this.kube.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selector }),
+      // Which pods the client Service still sends to (a leaving member is drained before it goes); without
+      // them the drain still waits CLIENT_DRAIN_MS, so a failed read does not fail the pass.
+      this.kube.read<V1Endpoints>('v1', 'Endpoints', namespace, objects.clientServiceName(name)).catch(() => undefined),
     ]);
+    const endpointPods = clientEndpoints
+      ? new Set((clientEndpoints.subsets ?? []).flatMap((s) => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])]).map((a) => a.targetRef?.name))
+      : undefined;
     const ordinalOfObject = (n: string | undefined, prefix: string) => {
       const m = n && n.startsWith(prefix) ? /^(\d+)$/.exec(n.slice(prefix.length)) : null;
       return m ? Number(m[1]) : undefined;
@@ -96,7 +102,13 @@ export class Reconciler {
       const ordinal = ordinalOfObject(p.metadata?.name, `${name}-`);
       if (ordinal === undefined) return [];
       const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-      return [{ name: p.metadata!.name!, ordinal, ready, deleting: !!p.metadata?.deletionTimestamp, serving: p.metadata?.labels?.[SERVING_LABEL] === 'true' }];
+      const changedAt = Date.parse(p.metadata?.annotations?.[SERVING_CHANGED_AT_ANNOTATION] ?? '');
+      return [{
+        name: p.metadata!.name!, ordinal, ready, deleting: !!p.metadata?.deletionTimestamp,
+        serving: p.metadata?.labels?.[SERVING_LABEL] === 'true',
+        servingChangedAt: Number.isNaN(changedAt) ? undefined : changedAt,
+        inClientEndpoints: endpointPods?.has(p.metadata!.name!),
+      }];
     });
     const observedPvcs = pvcs.items.flatMap((p) => {
       const ordinal = ordinalOfObject(p.metadata?.name, `data-${name}-`);
@@ -201,7 +213,7 @@ export class Reconciler {
         await this.event(c, 'Normal', 'PVCDeleted', `deleted ${step.name}: ${step.message}`);
         return done(step.kind);
       case 'set-serving':
-        await this.kube.setPodLabel(namespace, step.pod, SERVING_LABEL, step.serving ? 'true' : null);
+        await this.kube.setPodLabel(namespace, step.pod, SERVING_LABEL, step.serving ? 'true' : null, { [SERVING_CHANGED_AT_ANNOTATION]: new Date().toISOString() });
         log.info({ pod: step.pod, serving: step.serving }, step.message);
         // Not a membership step (no metric of those), but taken as promptly as one.
         return { requeueMs: AFTER_STEP_MS };

@@ -28,6 +28,8 @@ export const Annotations = {
 export const CLUSTER_LABEL = `${GROUP}/cluster`;
 /** "true" on the pods of voting members that stay: the client Service selects it (learners refuse clients). */
 export const SERVING_LABEL = `${GROUP}/serving`;
+/** When SERVING_LABEL last changed on a pod (RFC 3339, ms): the clock of the client-traffic drain. */
+export const SERVING_CHANGED_AT_ANNOTATION = `${GROUP}/serving-changed-at`;
 
 export interface StorageSpec {
   size?: string;

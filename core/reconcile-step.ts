@@ -12,6 +12,13 @@ export const PROMOTE_WARN_AFTER_MS = 60_000;
 /** Requeue while etcd is expected to accept soon (catch-up, the ~5 s reconfigure guard). */
 export const SHORT_REQUEUE_MS = 300;
 export const WAIT_REQUEUE_MS = 1000;
+/**
+ * How long a leaving member keeps running after it left the client Service before leadership moves off it
+ * and it is removed: consumers of Endpoints (kube-proxy, client-side resolvers) need a moment to stop
+ * sending new requests to it.
+ */
+export const CLIENT_DRAIN_MS = 1500;
+const DRAIN_POLL_MS = 100;
 
 export interface ObservedMember {
   /** 16 lower-case hex digits. */
@@ -44,6 +51,10 @@ export interface ObservedPod {
   deleting: boolean;
   /** Carries SERVING_LABEL="true": behind the client Service. */
   serving: boolean;
+  /** When SERVING_LABEL last changed (ms since the epoch), from the pod's annotation. */
+  servingChangedAt?: number;
+  /** Listed in the client Service's Endpoints (ready or not); undefined when they could not be read. */
+  inClientEndpoints?: boolean;
 }
 
 export interface ObservedPVC {
@@ -94,6 +105,24 @@ export type Step =
 /** Steps that change etcd's membership or the member objects: the resize is in progress while one is next. */
 export function isProgressStep(step: Step): boolean {
   return !['idle', 'blocked', 'ensure-services', 'ensure-pdb', 'set-serving'].includes(step.kind);
+}
+
+/**
+ * A leaving member's pod is out of the client Service (label off) before it goes; wait until the Endpoints
+ * no longer list it and CLIENT_DRAIN_MS have passed since the label came off, so clients stop sending to
+ * it before it is removed. A pod already deleting, or none, has nothing to drain.
+ */
+function drainWait(o: Observed, victim: ObservedMember & { ordinal: number }): Step | undefined {
+  const pod = o.pods.find((p) => p.ordinal === victim.ordinal);
+  if (!pod || pod.deleting || pod.serving) return undefined;
+  if (pod.inClientEndpoints) {
+    return { kind: 'wait', reason: 'DrainingClientTraffic', message: `waiting for ${pod.name} to leave the client Service's endpoints before it is removed`, requeueMs: DRAIN_POLL_MS };
+  }
+  const left = pod.servingChangedAt === undefined ? 0 : CLIENT_DRAIN_MS - (o.now - pod.servingChangedAt);
+  if (left > 0) {
+    return { kind: 'wait', reason: 'DrainingClientTraffic', message: `${pod.name} left client traffic; removing it in ${(left / 1000).toFixed(1)} s`, requeueMs: Math.ceil(left) };
+  }
+  return undefined;
 }
 
 function ours(members: ObservedMember[]): (ObservedMember & { ordinal: number })[] {
@@ -278,6 +307,8 @@ export function nextStep(o: Observed): Step {
         unhealthy: down.map((m) => m.name),
       };
     }
+    const draining = drainWait(o, victim);
+    if (draining) return draining;
     if (leader && leader.id === victim.id) {
       const to = healthyRemaining.sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))[0];
       return { kind: 'move-leader', from: victim, to };

@@ -3,6 +3,7 @@ import type { EtcdCluster } from '../../core/api.js';
 import { memberName, peerURL } from '../../core/member-naming.js';
 import { member, NAME, NS } from './controller-fixtures.js';
 import {
+  CLIENT_DRAIN_MS,
   desiredMemberEntries,
   isProgressStep,
   LEARNER_START_TIMEOUT_MS,
@@ -256,6 +257,22 @@ describe('nextStep: client traffic only to voting members that stay', () => {
     const o = withMembers(servingOf(settled(3, 2), 2, true), [member(0), member(1), member(2)], { leader: 2 });
     expect(nextStep(o)).toMatchObject({ kind: 'set-serving', pod: 'demo-2', serving: false });
     expect(nextStep(servingOf(o, 2, false))).toMatchObject({ kind: 'move-leader', from: { name: 'demo-2' } });
+  });
+  it('scale down: the leaving member is removed only once out of the Endpoints and CLIENT_DRAIN_MS after leaving', () => {
+    const leaving = (patch: Partial<Observed['pods'][number]>) => {
+      const o = settled(3, 2);
+      return { ...o, pods: o.pods.map((p) => (p.ordinal === 2 ? { ...p, serving: false, ...patch } : p)) };
+    };
+    // Still listed by the client Service's Endpoints: poll until the endpoints controller drops it.
+    expect(nextStep(leaving({ inClientEndpoints: true, servingChangedAt: NOW - 10_000 }))).toMatchObject({ kind: 'wait', reason: 'DrainingClientTraffic', requeueMs: 100 });
+    // Out of the Endpoints, label off 500 ms ago: waits the rest of the drain, to the millisecond.
+    expect(nextStep(leaving({ inClientEndpoints: false, servingChangedAt: NOW - 500 }))).toMatchObject({ kind: 'wait', reason: 'DrainingClientTraffic', requeueMs: CLIENT_DRAIN_MS - 500 });
+    // Drained: the removal goes ahead (and leadership moves first when it leads).
+    expect(nextStep(leaving({ inClientEndpoints: false, servingChangedAt: NOW - CLIENT_DRAIN_MS }))).toMatchObject({ kind: 'remove-member', member: { name: 'demo-2' } });
+    const leads = leaving({ inClientEndpoints: false, servingChangedAt: NOW - CLIENT_DRAIN_MS });
+    expect(nextStep(withMembers(leads, leads.etcd.members!, { leader: 2 }))).toMatchObject({ kind: 'move-leader', from: { name: 'demo-2' } });
+    // Endpoints unreadable and no timestamp (a pod labelled before this rule): nothing to wait for.
+    expect(nextStep(leaving({}))).toMatchObject({ kind: 'remove-member', member: { name: 'demo-2' } });
   });
   it('a pod whose member is gone from etcd does not serve', () => {
     const s = settled(3, 2);
