@@ -205,7 +205,10 @@ describe('kubectl-etcd against a stand-in API server', () => {
       // Non-terminal output: one frame per change, each under a time line.
       expect(stdout.match(/^--- \d{4}-/gm)).toHaveLength(2);
       child.kill('SIGINT');
-      expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 5000))])).toBe(0);
+      let timer: NodeJS.Timeout | undefined;
+      const stillRunning = new Promise((r) => { timer = setTimeout(() => r('still running'), 5000); });
+      expect(await Promise.race([exited, stillRunning])).toBe(0);
+      clearTimeout(timer);
     } finally {
       child.kill('SIGKILL');
     }

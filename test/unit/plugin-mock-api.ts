@@ -54,7 +54,10 @@ export class MockApi {
 
   async stop(): Promise<void> {
     for (const w of this.watchers) w.end();
-    await new Promise<void>((r) => this.server?.close(() => r()));
+    const closed = new Promise<void>((r) => this.server?.close(() => r()));
+    // Idle keep-alive connections would hold the server (and jest) open for their timeout.
+    this.server?.closeAllConnections();
+    await closed;
   }
 
   /** Sends the cluster as it is now to every open watch. */
