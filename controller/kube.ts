@@ -71,8 +71,7 @@ export class Kube {
     await this.counted('patch', 'statefulsets', this.apps.patchNamespacedStatefulSet({ name, namespace, body: { spec: { replicas } } }, mergePatch));
   }
 
-  /** Sets (a value) or removes (null) one label of a pod. */
-  /** Sets (or, with null, removes) a pod label, and annotations in the same patch. */
+  /** Sets (a value) or removes (null) one label of a pod, and annotations in the same patch. */
   async setPodLabel(namespace: string, name: string, key: string, value: string | null, annotations: Record<string, string> = {}): Promise<void> {
     const body = { metadata: { labels: { [key]: value }, annotations } };
     await this.counted('patch', 'pods', this.core.patchNamespacedPod({ name, namespace, body }, mergePatch));
