@@ -118,7 +118,7 @@ const post = (path: string, body: unknown, opts?: { contentType?: string; agent?
   send('POST', path, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), opts);
 
 let uidSeq = 0;
-function review(request: Record<string, unknown>) {
+function review(request: Record<string, unknown>): { apiVersion: string; kind: string; request: Record<string, unknown> & { uid: string } } {
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: `uid-${++uidSeq}`, ...request } };
 }
 
