@@ -2,10 +2,10 @@
 // "Running at size N" check (converged by etcd and Kubernetes, bench/lib-converged.ts, and the status says
 // so), and the writer's report printed as it happens.
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { resolve } from 'node:path';
 import { notConverged } from '../../bench/lib-converged.js';
-import { ROOT, useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
-import type { WriterReport } from '../helpers/writer.js';
+import { clientServiceName } from '../../controller/objects.js';
+import { useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
+import { AckWriter, serviceEndpoints, type WriterReport } from '../helpers/writer.js';
 import { getCluster, kubectlOf, type ControllerProcess, type Kubectl } from '../e2e/controller-harness.js';
 
 export interface ChaosEnv {
@@ -20,10 +20,21 @@ export async function chaosEnv(prefix: string, variant?: string): Promise<ChaosE
   const kubectl = kubectlOf(tc);
   const kc = new KubeConfig();
   kc.loadFromFile(tc.kubeconfig);
-  await kubectl(['apply', '-f', resolve(ROOT, 'manifests/base/crd/etcdclusters.yaml')]);
-  await kubectl(['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']);
+  await tc.installCrd();
   const ns = await tc.createNamespace(prefix);
   return { tc, kubectl, kube: { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) }, ns };
+}
+
+/**
+ * The reliability tests' writer: 200 puts/s to the ready addresses of cluster `name`'s client Service,
+ * keys under `tag/<start time>`, started once the Service has an address.
+ */
+export async function startWriter(env: ChaosEnv, name: string, tag: string, maxMs: number): Promise<AckWriter> {
+  const endpoints = serviceEndpoints(env.kube.core, env.ns, clientServiceName(name));
+  await waitFor(async () => (await endpoints()).length > 0, { timeoutMs: 60_000, what: 'client Service endpoints' });
+  const writer = new AckWriter({ endpoints, prefix: `${tag}/${Date.now()}`, rate: 200, maxMs });
+  await writer.start();
+  return writer;
 }
 
 /** The process's exit, or undefined after `ms`; the timer is cleared so it never holds jest open. */

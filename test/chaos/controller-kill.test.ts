@@ -4,24 +4,18 @@
 // at the end every acknowledged write must read back.
 import { jest } from '@jest/globals';
 import { FAILPOINTS, type Failpoint } from '../../controller/failpoints.js';
-import { clientServiceName } from '../../controller/objects.js';
 import { clientURL } from '../../core/member-naming.js';
-import { waitFor } from '../helpers/cluster.js';
-import { AckWriter, serviceEndpoints } from '../helpers/writer.js';
-import { etcdctl, etcdctlMembers, startController, type ControllerProcess } from '../e2e/controller-harness.js';
-import { chaosEnv, createCluster, describeReport, exitWithin, progress, resize, waitRunning, type ChaosEnv } from './chaos-harness.js';
+import type { AckWriter } from '../helpers/writer.js';
+import { Controllers, etcdctl, etcdctlMembers } from '../e2e/controller-harness.js';
+import { chaosEnv, createCluster, describeReport, exitWithin, progress, resize, startWriter, waitRunning, type ChaosEnv } from './chaos-harness.js';
 
 jest.setTimeout(40 * 60_000);
 
 const NAME = 'crash';
 let env: ChaosEnv;
 let writer: AckWriter;
-const controllers: ControllerProcess[] = [];
-const launch = (vars: Record<string, string> = {}) => {
-  const c = startController(env.tc.kubeconfig, env.ns, vars);
-  controllers.push(c);
-  return c;
-};
+const controllers = new Controllers();
+const launch = (vars: Record<string, string> = {}) => controllers.start(env.tc.kubeconfig, env.ns, vars);
 const endpointsUpTo = (n: number) => Array.from({ length: n }, (_, k) => clientURL(NAME, env.ns, k));
 
 // Every failure point, each crossed by a resize that takes the step; grow and shrink both covered.
@@ -42,14 +36,11 @@ beforeAll(async () => {
   await createCluster(env, NAME, 1);
   await waitRunning(env, NAME, 1);
   await c.stop();
-  const endpoints = serviceEndpoints(env.kube.core, env.ns, clientServiceName(NAME));
-  await waitFor(async () => (await endpoints()).length > 0, { timeoutMs: 60_000, what: 'client Service endpoints' });
-  writer = new AckWriter({ endpoints, prefix: `chaos-crash/${Date.now()}`, rate: 200, maxMs: 35 * 60_000 });
-  await writer.start();
+  writer = await startWriter(env, NAME, 'chaos-crash', 35 * 60_000);
 });
 
 afterAll(async () => {
-  await Promise.all(controllers.map((c) => c.stop()));
+  await controllers.stopAll();
   if (env?.ns) await env.tc.deleteNamespace(env.ns, 180_000);
 });
 

@@ -8,13 +8,12 @@
 import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clientServiceName } from '../../controller/objects.js';
 import { clientURL } from '../../core/member-naming.js';
 import { findCondition } from '../../core/conditions.js';
 import { ROOT, run, waitFor } from '../helpers/cluster.js';
-import { AckWriter, serviceEndpoints } from '../helpers/writer.js';
+import type { AckWriter } from '../helpers/writer.js';
 import { etcdctlMembers, getCluster } from '../e2e/controller-harness.js';
-import { chaosEnv, createCluster, describeReport, progress, resize, waitRunning, type ChaosEnv } from './chaos-harness.js';
+import { chaosEnv, createCluster, describeReport, progress, resize, startWriter, waitRunning, type ChaosEnv } from './chaos-harness.js';
 
 jest.setTimeout(25 * 60_000);
 
@@ -84,9 +83,7 @@ afterAll(async () => {
 it('takes no unsafe step while a member is down mid-resize, says so, denies V2/V4/V5, and resumes', async () => {
   await createCluster(env, NAME, 3);
   await waitRunning(env, NAME, 3);
-  const endpoints = serviceEndpoints(env.kube.core, env.ns, clientServiceName(NAME));
-  writer = new AckWriter({ endpoints, prefix: `chaos-down/${Date.now()}`, rate: 200, maxMs: 20 * 60_000 });
-  await writer.start();
+  writer = await startWriter(env, NAME, 'chaos-down', 20 * 60_000);
 
   // 3 -> 5; once etcd has accepted the first new member, member 1 goes down.
   writer.mark('3->5, member 1 down');

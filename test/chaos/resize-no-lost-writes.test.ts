@@ -2,12 +2,9 @@
 // while the operator (bin/etcd-controller as a host process) resizes 1 -> 3 -> 5 -> 3 -> 1; every
 // acknowledged key is read back at the end, and the longest window of failed puts is reported per step.
 import { jest } from '@jest/globals';
-import { clientServiceName } from '../../controller/objects.js';
 import { clientURL } from '../../core/member-naming.js';
-import { waitFor } from '../helpers/cluster.js';
-import { AckWriter, serviceEndpoints } from '../helpers/writer.js';
 import { etcdctlMembers, startController, type ControllerProcess } from '../e2e/controller-harness.js';
-import { chaosEnv, createCluster, describeReport, progress, resize, waitRunning, type ChaosEnv } from './chaos-harness.js';
+import { chaosEnv, createCluster, describeReport, progress, resize, startWriter, waitRunning, type ChaosEnv } from './chaos-harness.js';
 
 jest.setTimeout(20 * 60_000);
 
@@ -28,10 +25,7 @@ it('reads back every acknowledged write after 1 -> 3 -> 5 -> 3 -> 1', async () =
   controller = startController(env.tc.kubeconfig, env.ns);
   await createCluster(env, NAME, 1);
   await waitRunning(env, NAME, 1);
-  const endpoints = serviceEndpoints(env.kube.core, env.ns, clientServiceName(NAME));
-  await waitFor(async () => (await endpoints()).length > 0, { timeoutMs: 60_000, what: 'client Service endpoints' });
-  const writer = new AckWriter({ endpoints, prefix: `chaos-writes/${Date.now()}`, rate: 200, maxMs: 15 * 60_000 });
-  await writer.start();
+  const writer = await startWriter(env, NAME, 'chaos-writes', 15 * 60_000);
   await new Promise((r) => setTimeout(r, 2000));
 
   const seconds: Record<string, number> = {};

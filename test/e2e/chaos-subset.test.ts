@@ -3,30 +3,23 @@
 // resizes 1 -> 3 -> 1, the shrink crossing one failure point (SIGKILL right after the member removal, then a
 // fresh controller). Every acknowledged write must read back; no stray member may remain.
 import { jest } from '@jest/globals';
-import { clientServiceName } from '../../controller/objects.js';
 import { clientURL } from '../../core/member-naming.js';
-import { chaosEnv, createCluster, describeReport, exitWithin, progress, resize, waitRunning, type ChaosEnv } from '../chaos/chaos-harness.js';
-import { waitFor } from '../helpers/cluster.js';
-import { AckWriter, serviceEndpoints } from '../helpers/writer.js';
-import { etcdctlMembers, startController, type ControllerProcess } from './controller-harness.js';
+import { chaosEnv, createCluster, describeReport, exitWithin, progress, resize, startWriter, waitRunning, type ChaosEnv } from '../chaos/chaos-harness.js';
+import { Controllers, etcdctlMembers } from './controller-harness.js';
 
 jest.setTimeout(12 * 60_000);
 
 const NAME = 'chaos';
 let env: ChaosEnv;
-const controllers: ControllerProcess[] = [];
-const launch = (vars: Record<string, string> = {}) => {
-  const c = startController(env.tc.kubeconfig, env.ns, vars);
-  controllers.push(c);
-  return c;
-};
+const controllers = new Controllers();
+const launch = (vars: Record<string, string> = {}) => controllers.start(env.tc.kubeconfig, env.ns, vars);
 
 beforeAll(async () => {
   env = await chaosEnv('chaos-subset');
 });
 
 afterAll(async () => {
-  await Promise.all(controllers.map((c) => c.stop()));
+  await controllers.stopAll();
   if (env?.ns) await env.tc.deleteNamespace(env.ns, 180_000);
 });
 
@@ -34,11 +27,8 @@ it('loses no acknowledged write during 1 -> 3 -> 1 with the controller killed af
   let controller = launch();
   await createCluster(env, NAME, 1);
   await waitRunning(env, NAME, 1);
-  const endpoints = serviceEndpoints(env.kube.core, env.ns, clientServiceName(NAME));
-  await waitFor(async () => (await endpoints()).length > 0, { timeoutMs: 60_000, what: 'client Service endpoints' });
 
-  const writer = new AckWriter({ endpoints, prefix: `chaos-subset/${Date.now()}`, rate: 200, maxMs: 10 * 60_000 });
-  await writer.start();
+  const writer = await startWriter(env, NAME, 'chaos-subset', 10 * 60_000);
   await new Promise((r) => setTimeout(r, 2000));
 
   writer.mark('1->3');

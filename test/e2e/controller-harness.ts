@@ -18,6 +18,21 @@ export function startController(kubeconfig: string, namespace: string, env: Reco
   });
 }
 
+/** The controllers a test file starts, so that every one is stopped after it, pass or fail. */
+export class Controllers {
+  private readonly started: HostController[] = [];
+
+  start(kubeconfig: string, namespace: string, env: Record<string, string> = {}): HostController {
+    const c = startController(kubeconfig, namespace, env);
+    this.started.push(c);
+    return c;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.started.splice(0).map((c) => c.stop()));
+  }
+}
+
 export type Kubectl = (args: string[], opts?: { input?: string }) => Promise<string>;
 
 /** kubectl on the test cluster returning stdout, throwing with stderr on failure. */

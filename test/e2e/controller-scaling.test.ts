@@ -2,12 +2,11 @@
 // every step (etcdctl member list == status.members, kubectl columns, pods and PVCs), crash safety at every
 // failure point, and PVCs kept when the EtcdCluster is deleted. Run with ETCDOP_TEST_CLUSTER=controller.
 import { jest } from '@jest/globals';
-import { resolve } from 'node:path';
 import { CLUSTER_LABEL } from '../../core/api.js';
 import { clientURL } from '../../core/member-naming.js';
 import { FAILPOINTS, type Failpoint } from '../../controller/failpoints.js';
-import { ROOT, useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
-import { etcdctl, etcdctlLeaderId, etcdctlMembers, getCluster, kubectlOf, startController, type ControllerProcess, type Kubectl } from './controller-harness.js';
+import { useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
+import { Controllers, etcdctl, etcdctlLeaderId, etcdctlMembers, getCluster, kubectlOf, type ControllerProcess, type Kubectl } from './controller-harness.js';
 
 /** Failures as they happen (jest prints its report only at the end of this long file). */
 const progress = (line: string) => process.stderr.write(`[controller-e2e ${new Date().toISOString()}] ${line}\n`);
@@ -19,25 +18,20 @@ let tc: TestCluster;
 let kubectl: Kubectl;
 let ns: string;
 let controller: ControllerProcess | undefined;
-const running: ControllerProcess[] = [];
 /** Every controller a test starts is stopped after it, pass or fail. */
-function launch(env: Record<string, string> = {}): ControllerProcess {
-  const c = startController(tc.kubeconfig, ns, env);
-  running.push(c);
-  return c;
-}
+const controllers = new Controllers();
+const launch = (env: Record<string, string> = {}) => controllers.start(tc.kubeconfig, ns, env);
 const timings: Record<string, number> = {};
 
 beforeAll(async () => {
   tc = await useTestCluster();
   kubectl = kubectlOf(tc);
   ns = await tc.createNamespace('ctl');
-  await kubectl(['apply', '-f', resolve(ROOT, 'manifests/base/crd/etcdclusters.yaml')]);
-  await kubectl(['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']);
+  await tc.installCrd();
 });
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((c) => c.stop()));
+  await controllers.stopAll();
 });
 
 afterAll(async () => {

@@ -28,8 +28,7 @@ export async function pluginEnv(prefix: string, size: number): Promise<PluginEnv
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  await must(['apply', '-f', resolve(ROOT, 'manifests/base/crd/etcdclusters.yaml')]);
-  await must(['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']);
+  await tc.installCrd();
   const ns = await tc.createNamespace(prefix);
   const controller = startController(tc.kubeconfig, ns);
   await must(['-n', ns, 'apply', '-f', '-'], JSON.stringify({

@@ -83,8 +83,7 @@ function webhookManifests(caBundle: string): { workload: any[]; webhooks: any[] 
 
 beforeAll(async () => {
   tc = await useTestCluster();
-  await must(['apply', '-f', join(ROOT, 'manifests/base/crd/etcdclusters.yaml')]);
-  await must(['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']);
+  await tc.installCrd();
   sysNs = await tc.createNamespace('whsys');
   ns = await tc.createNamespace('wh');
   suffix = ns;

@@ -37,6 +37,8 @@ export interface TestCluster {
   createNamespace(prefix: string): Promise<string>;
   /** Deletes a namespace and waits until it is gone (its pods stopped by the node agent). */
   deleteNamespace(namespace: string, timeoutMs?: number): Promise<void>;
+  /** Applies the EtcdCluster CRD and waits until it is Established; throws with kubectl's error. */
+  installCrd(): Promise<void>;
 }
 
 /** Runs a program; resolves with its exit code and output (code -1 and a message on timeout). */
@@ -134,6 +136,12 @@ export async function useTestCluster(variant?: string): Promise<TestCluster> {
         const r = await kubectl(['get', 'namespace', namespace]);
         return r.code !== 0 && /NotFound/.test(r.stderr);
       }, { timeoutMs, intervalMs: 1000, what: `namespace ${namespace} to be deleted` });
+    },
+    async installCrd(): Promise<void> {
+      for (const args of [['apply', '-f', join(ROOT, 'manifests/base/crd/etcdclusters.yaml')], ['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']]) {
+        const r = await kubectl(args);
+        if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+      }
     },
   };
 }
