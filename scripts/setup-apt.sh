@@ -5,13 +5,12 @@ set -euo pipefail
 src=/etc/apt/sources.list.d/etcd-k8s-operator-src.sources
 need_update=0
 if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-  cat > "$src" <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+  # A copy of the machine's own bookworm entry (its mirror and key), as deb-src.
+  read -r uri signed < <(bash "$(dirname "$0")/apt-mirror.sh" bookworm)
+  {
+    echo "Types: deb-src"; echo "URIs: $uri"; echo "Suites: bookworm"; echo "Components: main"
+    [ "$signed" != - ] && echo "Signed-By: $signed"
+  } > "$src"
   need_update=1
 fi
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and kube-controller-manager from Debian's `kubernetes` source package and caches
-# them outside the clone, keyed by the source version, so a second run (or a fresh clone) skips the build.
+# Builds the local cluster's Kubernetes binaries (kube-apiserver, kube-controller-manager, kube-scheduler,
+# kubelet, kube-proxy) from Debian's `kubernetes` source package and caches them outside the clone, keyed by
+# the source version, so a second run (or a fresh clone) skips the build.
 set -euo pipefail
 cache="${ETCDOP_CACHE:-$HOME/.cache/etcd-k8s-operator}"
 mkdir -p "$cache"
@@ -15,7 +16,8 @@ fi
 out="$cache/kubernetes-$version-reflect2-1.0.2"
 # --dir: print where the binaries live (the one place the cache key is defined) and stop.
 if [ "${1:-}" = --dir ]; then echo "$out"; exit 0; fi
-cached() { [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ]; }
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+cached() { local b; for b in "${BINARIES[@]}"; do [ -x "$out/$b" ] || return 1; done; }
 if cached; then
   echo "build-control-plane: cached $out"
   exit 0
@@ -48,11 +50,12 @@ mkdir -p .go/src/k8s.io && ln -s ../../.. .go/src/k8s.io/kubernetes
 rm -rf vendor/github.com/modern-go/reflect2 && cp -r "$reflect2" vendor/github.com/modern-go/
 sed -i 's#modern-go/reflect2 v1.0.1#modern-go/reflect2 v1.0.2#g' vendor/modules.txt go.mod
 start=$(date +%s)
-echo "build-control-plane: building kube-apiserver and kube-controller-manager (a few minutes)"
+echo "build-control-plane: building ${BINARIES[*]} (10-20 minutes on 2 cores)"
+what=$(printf 'cmd/%s ' "${BINARIES[@]}")
 GOPATH=$PWD/.go CGO_ENABLED=0 HOME=$(mktemp -d) GOFLAGS=-mod=vendor \
-  nice make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$work/build.log" 2>&1 || {
+  nice make WHAT="$what" >"$work/build.log" 2>&1 || {
   tail -40 "$work/build.log" >&2; exit 1; }
 mkdir -p "$out.tmp"
-cp _output/bin/kube-apiserver _output/bin/kube-controller-manager "$out.tmp/"
+for b in "${BINARIES[@]}"; do cp "_output/bin/$b" "$out.tmp/"; done
 rm -rf "$out" && mv "$out.tmp" "$out"
 echo "build-control-plane: built in $(( $(date +%s) - start )) s -> $out"
