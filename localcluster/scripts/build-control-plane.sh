@@ -17,7 +17,9 @@ out="$cache/kubernetes-$version-reflect2-1.0.2"
 # --dir: print where the binaries live (the one place the cache key is defined) and stop.
 if [ "${1:-}" = --dir ]; then echo "$out"; exit 0; fi
 BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
-cached() { local b; for b in "${BINARIES[@]}"; do [ -x "$out/$b" ] || return 1; done; }
+kube_cached() { local b; for b in "${BINARIES[@]}"; do [ -x "$out/$b" ] || return 1; done; }
+# The pod sandbox's pause program, from the same tree (build/pause/linux/pause.c), static as upstream builds it.
+cached() { kube_cached && [ -x "$out/pause" ]; }
 if cached; then
   echo "build-control-plane: cached $out"
   exit 0
@@ -42,20 +44,28 @@ work=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 echo "build-control-plane: fetching source of kubernetes $version"
-apt-get source --download-only kubernetes >/dev/null
-tar xzf kubernetes_*.orig.tar.gz
+apt-get -o APT::Sandbox::User=root source --download-only kubernetes >/dev/null
+if kube_cached; then
+  tar xzf kubernetes_*.orig.tar.gz --wildcards '*/build/pause/linux/pause.c'
+else
+  tar xzf kubernetes_*.orig.tar.gz
+fi
 src=$(find . -maxdepth 1 -type d -name 'kubernetes-*' | head -1)
 cd "$src"
-mkdir -p .go/src/k8s.io && ln -s ../../.. .go/src/k8s.io/kubernetes
-rm -rf vendor/github.com/modern-go/reflect2 && cp -r "$reflect2" vendor/github.com/modern-go/
-sed -i 's#modern-go/reflect2 v1.0.1#modern-go/reflect2 v1.0.2#g' vendor/modules.txt go.mod
 start=$(date +%s)
-echo "build-control-plane: building ${BINARIES[*]} (10-20 minutes on 2 cores)"
-what=$(printf 'cmd/%s ' "${BINARIES[@]}")
-GOPATH=$PWD/.go CGO_ENABLED=0 HOME=$(mktemp -d) GOFLAGS=-mod=vendor \
-  nice make WHAT="$what" >"$work/build.log" 2>&1 || {
-  tail -40 "$work/build.log" >&2; exit 1; }
-mkdir -p "$out.tmp"
-for b in "${BINARIES[@]}"; do cp "_output/bin/$b" "$out.tmp/"; done
-rm -rf "$out" && mv "$out.tmp" "$out"
+if ! kube_cached; then
+  mkdir -p .go/src/k8s.io && ln -s ../../.. .go/src/k8s.io/kubernetes
+  rm -rf vendor/github.com/modern-go/reflect2 && cp -r "$reflect2" vendor/github.com/modern-go/
+  sed -i 's#modern-go/reflect2 v1.0.1#modern-go/reflect2 v1.0.2#g' vendor/modules.txt go.mod
+  echo "build-control-plane: building ${BINARIES[*]} (10-20 minutes on 2 cores)"
+  what=$(printf 'cmd/%s ' "${BINARIES[@]}")
+  GOPATH=$PWD/.go CGO_ENABLED=0 HOME=$(mktemp -d) GOFLAGS=-mod=vendor \
+    nice make WHAT="$what" >"$work/build.log" 2>&1 || {
+    tail -40 "$work/build.log" >&2; exit 1; }
+  mkdir -p "$out.tmp"
+  for b in "${BINARIES[@]}"; do cp "_output/bin/$b" "$out.tmp/"; done
+  rm -rf "$out" && mv "$out.tmp" "$out"
+fi
+gcc -static -Os -DVERSION=v3.2-etcdop -o "$out/pause.tmp" build/pause/linux/pause.c
+mv "$out/pause.tmp" "$out/pause"
 echo "build-control-plane: built in $(( $(date +%s) - start )) s -> $out"

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# cluster-down.sh [--name NAME]: stops the processes cluster-up started for the instance (default "local"),
-# the pods' processes, and removes its network namespaces, veths, bridge and /etc/hosts lines.
-# The state dir (logs, volumes) stays for inspection; the next cluster-up starts afresh.
+# cluster-down.sh [--name NAME]: stops everything cluster-up started for the instance (default "local"): every
+# process of its nodes (kubelets, containerd, shims, pods) by their cgroup trees, which ends the nodes' mount
+# namespaces and all their mounts; the control plane, DNS and add-ons; then removes its network namespaces,
+# veths, bridge, cgroups, /etc/hosts lines and the empty mount points it created. Host kernel settings that a
+# kubelet would change are checked against what cluster-up saw. The state dir (logs, volumes) stays for
+# inspection; the next cluster-up starts afresh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/node-lib.sh"
 parse_name "$@"
 [ "$(id -u)" = 0 ] || die "must run as root"
 t0=$(date +%s.%N)
@@ -15,23 +19,37 @@ lock_instance
 source "$STATE/instance.env"
 set_slot_names
 STOPPED=()
-# The agent first: on SIGTERM it stops its pods' processes and removes their netns and hosts lines.
-stop_daemon agent 30
+# The add-ons first: on SIGTERM they remove this instance's /etc/hosts lines.
+stop_daemon addons 10
+mine=$([ "$(slot_of "$STATE")" = "$SLOT" ] && echo yes || echo no)
+for ((k = 1; k <= ${NODES:-0}; k++)); do
+  [ -f "$STATE/pids/node-$k-holder" ] && STOPPED+=("node-$k")
+  # Cgroups and namespaces are named by the slot: only while the slot is still ours.
+  if [ "$mine" = yes ]; then node_stop "$k"; else rm -f "$STATE/pids/node-$k-"*; fi
+done
+stop_daemon kube-scheduler 10
 stop_daemon kube-controller-manager 10
 stop_daemon kube-apiserver 15
 stop_daemon etcd 10
-kill_pod_leftovers
+stop_daemon dnsmasq 5
 CLEANED=0
-# Network objects only while the slot is still ours (after a release it may belong to another instance).
-if [ "$(slot_of "$STATE")" = "$SLOT" ]; then
+if [ "$mine" = yes ]; then
+  kill_node_leftovers
   remove_network_leftovers
   release_slot
 fi
+# Mount points cluster-up made on the host for the nodes' fixed paths go once no instance runs on the machine
+# (removing a directory that is a mount point in another instance's node would unmount it there).
+if [ -f "$STATE/created-mount-points" ] && [ -z "$(ls "$REGISTRY"/slot-* 2>/dev/null)" ]; then
+  while read -r m; do rmdir "$m" 2>/dev/null || true; done <"$STATE/created-mount-points"
+  rm -f "$STATE/created-mount-points"
+fi
+check_host_sysctls
 rm -f "$STATE/instance.env"
 [ "$NAME" != local ] || rm -f "$ROOT/.local/kubeconfig"
 took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 if [ ${#STOPPED[@]} -eq 0 ]; then
   log "was not running; removed $CLEANED leftover network object(s)/hosts line(s) (${took} s)"
 else
-  log "stopped ${STOPPED[*]}; removed bridge $BRIDGE, its pod network namespaces and hosts lines (${took} s)"
+  log "stopped ${STOPPED[*]}; removed bridge $BRIDGE, its network namespaces, cgroups and hosts lines (${took} s)"
 fi

@@ -51,7 +51,9 @@ export function summary(v: ClusterView, c: Colors): string[] {
   }
   const leaderId = v.members.find((m) => m.name === v.leader)?.id;
   const running = [...new Set(v.members.map((m) => m.version).filter((x): x is string => !!x))];
-  const version = `${spec.version ?? '-'}${running.length ? ` (running ${running.join(', ')})` : ''}`;
+  // Only a difference is news: members on another version than asked (an upgrade under way, an image that lies).
+  const differs = running.some((r) => r !== spec.version);
+  const version = `${spec.version ?? '-'}${differs ? ` (running ${running.join(', ')})` : ''}`;
   return keyValues([
     ['Name', `${meta.name} (namespace ${meta.namespace})`],
     ['Phase', phaseColor(st?.phase, c)],

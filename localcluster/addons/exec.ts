@@ -12,9 +12,3 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
     child.stdin?.end(opts.input ?? '');
   });
 }
-
-/** The start time of a process (field 22 of /proc/PID/stat), which tells a live process from a recycled pid. */
-export function procStartTime(stat: string): string | undefined {
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return rest[19];
-}
