@@ -12,10 +12,10 @@ APT_PACKAGES := golang-go golang-github-modern-go-reflect2-dev rsync jq etcd-ser
                 containerd runc containernetworking-plugins dnsmasq-base gcc libc6-dev iptables conntrack busybox-static
 KUBECONFIG_LOCAL := $(CURDIR)/.local/kubeconfig
 
-.PHONY: setup apt node deps build control-plane test test-unit test-integration test-e2e demo \
+.PHONY: setup apt node deps build control-plane etcd-releases test test-unit test-integration test-e2e demo \
         cluster-up cluster-down bench chaos clean
 
-setup: apt node deps build control-plane
+setup: apt node deps build control-plane etcd-releases
 
 apt:
 	@bash scripts/setup-apt.sh $(APT_PACKAGES)
@@ -37,6 +37,10 @@ build: deps
 
 control-plane:
 	@bash localcluster/scripts/build-control-plane.sh
+
+# etcd 3.5 from Debian's newer suites by exact version (bookworm's own 3.4.23 comes from apt).
+etcd-releases: apt
+	@bash localcluster/scripts/fetch-etcd.sh
 
 # `make test` alone works on a fresh machine (README): setup is idempotent and quick once done.
 test: setup

@@ -9,7 +9,6 @@
 // Instance: ETCDOP_TEST_CLUSTER (default "bench") + "-operator", started and stopped here when not running.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
@@ -115,18 +114,17 @@ async function runRound(bc: BenchCluster, dataMb: number, round: number, times: 
     }
   } catch (err) {
     const c = await getCluster(bc, opNs, 'op').catch(() => undefined);
-    console.error(`EtcdCluster op status: ${JSON.stringify(c?.status)}\ncontroller log tail:\n${controllerLogTail(bc, 15)}`);
+    console.error(`EtcdCluster op status: ${JSON.stringify(c?.status)}\ncontroller log tail:\n${await controllerLogTail(bc, 15)}`);
     throw err;
   } finally {
     await Promise.all([bc.deleteNamespace(opNs), bc.deleteNamespace(floorNs)]);
   }
 }
 
-/** The last lines of the deployed controller pods' logs (files of the local cluster's node agent). */
-function controllerLogTail(bc: BenchCluster, lines: number): string {
-  const dir = join(ROOT, '.local/clusters', bc.name, 'logs');
-  return readdirSync(dir).filter((f) => f.includes('etcd-controller'))
-    .map((f) => `${f}:\n${readFileSync(join(dir, f), 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
+/** The last lines of the deployed controller pods' logs. */
+async function controllerLogTail(bc: BenchCluster, lines: number): Promise<string> {
+  const r = await bc.kubectl(['-n', 'etcd-operator-system', 'logs', '-l', 'app.kubernetes.io/name=etcd-controller', '--prefix', `--tail=${lines}`, '--request-timeout=10s']);
+  return r.code === 0 ? r.stdout : `(kubectl logs failed: ${r.stderr.trim()})`;
 }
 
 function report(dataMb: number, times: Map<string, StepTime[]>): boolean {

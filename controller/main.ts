@@ -1,5 +1,6 @@
 // etcd-controller: reconciles EtcdClusters (StatefulSet, Services, PDB, etcd membership, status).
 import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -75,7 +76,8 @@ async function main(): Promise<void> {
       {
         namespace: argv['leader-election-namespace'],
         name: 'etcd-controller',
-        identity: `${hostname()}_${process.pid}`,
+        // Unique per process: in a container the pid is the same (1) after every restart of the same pod.
+        identity: `${hostname()}_${randomUUID().slice(0, 8)}`,
         leaseDurationSeconds: 15,
         renewPeriodMs: 10_000,
         renewDeadlineMs: 13_000,

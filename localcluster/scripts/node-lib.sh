@@ -209,7 +209,8 @@ node_kubelet() {
   node_daemon "$1" kube-proxy "$K8S_BIN/kube-proxy" --config="$N_DIR/kube-proxy.yaml" --logtostderr=true --v=1
 }
 
-# node_stop K: every process of the node (pods included) ends; its namespaces and mounts go with them.
+# node_stop K: every process of the node (pods included) ends; its namespaces and mounts go with them. Its
+# image store and pod directories go too (hundreds of MB a node); its logs and volumes stay for inspection.
 node_stop() {
   node_vars "$1"
   stop_daemon "node-$1-kubelet" 5
@@ -217,4 +218,5 @@ node_stop() {
   cgroup_kill "$N_CGROUP"
   rm -f "$STATE/pids/node-$1-"*
   ip netns delete "$N_NS" 2>/dev/null || true
+  [ -n "$(cgroup_procs "$N_CGROUP")" ] || rm -rf "$N_DIR/containerd" "$N_DIR/kubelet" "$N_DIR/run-containerd" "$N_DIR/netns"
 }

@@ -1,12 +1,11 @@
 // Reliability (c): an etcd member goes down in the middle of a resize. The operator is deployed as users
 // deploy it (localcluster/scripts/deploy-operator.sh: manifests/overlays/local, controller and webhook in
-// pods) on an instance of its own. "Member down" is its etcd process frozen with SIGSTOP (the process group
-// the node agent recorded in .local/clusters/<name>/pods/<uid>/etcd.pid): it holds its sockets but answers
-// nothing, as a hung or partitioned member does, and the agent does not restart it; SIGCONT brings it back.
+// pods) on an instance of its own. "Member down" is its etcd process frozen with SIGSTOP (found through its
+// node's containerd): it holds its sockets but answers nothing, as a hung or partitioned member does, and the
+// kubelet does not restart it (no liveness probe fails the container); SIGCONT brings it back.
 // Checked: no member is added while it is down, status turns Degraded naming it, the webhook denies what
 // V2/V4/V5 deny, the resize resumes once it is back, and a writer loses no acknowledged write.
 import { jest } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientURL } from '../../core/member-naming.js';
 import { findCondition } from '../../core/conditions.js';
@@ -22,25 +21,17 @@ let env: ChaosEnv;
 let writer: AckWriter | undefined;
 const frozen = new Set<number>();
 
-/** The process group of a pod's etcd container, as the node agent recorded it. */
-async function etcdProcessGroup(pod: string): Promise<number> {
-  const uid = (await env.kubectl(['-n', env.ns, 'get', 'pod', pod, '-o', 'jsonpath={.metadata.uid}'])).trim();
-  const pid = Number(readFileSync(join(env.tc.stateDir, 'pods', uid, 'etcd.pid'), 'utf8').split(/\s+/)[0]);
-  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no etcd pid recorded for pod ${pod} (uid ${uid})`);
-  return pid;
-}
-
 async function freeze(pod: string): Promise<void> {
-  const pgid = await etcdProcessGroup(pod);
-  process.kill(-pgid, 'SIGSTOP');
-  frozen.add(pgid);
-  progress('chaos-down', `froze ${pod} (process group ${pgid})`);
+  const pid = await env.tc.containerPid(env.ns, pod, 'etcd');
+  process.kill(pid, 'SIGSTOP');
+  frozen.add(pid);
+  progress('chaos-down', `froze ${pod} (pid ${pid})`);
 }
 
 function thawAll(): void {
-  for (const pgid of frozen) {
+  for (const pid of frozen) {
     try {
-      process.kill(-pgid, 'SIGCONT');
+      process.kill(pid, 'SIGCONT');
     } catch {
       // Already gone.
     }

@@ -263,11 +263,10 @@ describe('deployed on the local cluster', () => {
   });
 
   interface Lease { holderIdentity: string; leaseDurationSeconds: number; acquireTime: string; renewTime: string; leaseTransitions: number }
-  /** The controller's identity is POD_PID (hostname is the pod name; the node agent runs no pid namespace). */
-  async function leaseHolder(): Promise<Lease & { pod: string; pid: number }> {
+  /** The controller's identity is POD_RANDOM (hostname is the pod name). */
+  async function leaseHolder(): Promise<Lease & { pod: string }> {
     const spec = (JSON.parse(await kubectl(['-n', OPERATOR_NS, 'get', 'lease', 'etcd-controller', '-o', 'json'])) as { spec: Lease }).spec;
-    const i = spec.holderIdentity.lastIndexOf('_');
-    return { ...spec, pod: spec.holderIdentity.slice(0, i), pid: Number(spec.holderIdentity.slice(i + 1)) };
+    return { ...spec, pod: spec.holderIdentity.slice(0, spec.holderIdentity.lastIndexOf('_')) };
   }
   async function controllerPods(): Promise<string[]> {
     const pods = JSON.parse(await kubectl(['-n', OPERATOR_NS, 'get', 'pods', '-l', 'app.kubernetes.io/name=etcd-controller', '-o', 'json'])) as {
@@ -282,15 +281,19 @@ describe('deployed on the local cluster', () => {
     const before = await leaseHolder();
     const standby = (await controllerPods()).filter((p) => p !== before.pod);
     expect(standby).toHaveLength(1);
-    expect(existsSync(`/proc/${before.pid}`)).toBe(true);
+    const pid = await tc.containerPid(OPERATOR_NS, before.pod, 'controller');
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
 
     await kubectl(['-n', ns, 'patch', 'etcdcluster', NAME, '--type', 'merge', '-p', '{"spec":{"size":5}}']);
     await waitFor(async () => (await getCluster(kubectl, ns, NAME)).status?.phase === 'Scaling', { timeoutMs: 30_000, intervalMs: 200, what: 'the resize to start' });
     const killedAt = Date.now();
+    // A crash: the process is SIGKILLed (no graceful Lease release) and its pod object goes, so the Deployment
+    // replaces it elsewhere rather than the kubelet restarting it in place.
+    process.kill(pid, 'SIGKILL');
     await kubectl(['-n', OPERATOR_NS, 'delete', 'pod', before.pod, '--grace-period=0', '--force']);
-    // The premise: killed mid-resize, with the leader's process gone (no graceful Lease release).
+    // The premise: killed mid-resize, with the leader's process gone.
     expect((await getCluster(kubectl, ns, NAME)).status?.size).toBeLessThan(5);
-    await waitFor(() => !existsSync(`/proc/${before.pid}`), { timeoutMs: 10_000, intervalMs: 100, what: `the leader's process ${before.pid} to be killed` });
+    await waitFor(() => !existsSync(`/proc/${pid}`), { timeoutMs: 10_000, intervalMs: 100, what: `the leader's process ${pid} to be killed` });
 
     // The dead leader's last renewal: the Lease as it is now, before anyone else takes it.
     const last = await leaseHolder();

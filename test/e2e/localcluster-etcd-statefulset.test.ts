@@ -1,6 +1,8 @@
 // The local cluster runs a real 3-member etcd StatefulSet (a plain manifest, no operator): pods get their own
-// network namespaces and DNS names, PVC directories outlive pods, and deletion leaves nothing behind.
+// network namespaces and DNS names, spread over the three nodes, volumes outlive pods on their node, and
+// deletion leaves nothing behind.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run, useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
 
 const TEST_MS = 240000;
@@ -32,6 +34,11 @@ spec:
     metadata: {labels: {app: etcd}}
     spec:
       terminationGracePeriodSeconds: 10
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: etcd}}
+            topologyKey: kubernetes.io/hostname
       containers:
       - name: etcd
         image: gcr.io/etcd-development/etcd:v3.4.23
@@ -78,7 +85,7 @@ async function getJson<T>(args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
-interface Pod { metadata: { name: string; uid: string }; status: { podIP?: string; conditions?: { type: string; status: string }[] } }
+interface Pod { metadata: { name: string; uid: string }; spec: { nodeName?: string }; status: { podIP?: string; conditions?: { type: string; status: string }[] } }
 const isReady = (p: Pod): boolean => !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 async function readyReplicas(): Promise<number> {
@@ -92,15 +99,27 @@ async function members(): Promise<Member[]> {
   return (JSON.parse(out) as { members: Member[] }).members;
 }
 
+/** The pods' network namespaces (made by CNI inside each node's own mount namespace) holding these addresses. */
+async function podNetns(ips: string[]): Promise<string[]> {
+  const found: string[] = [];
+  const env = readFileSync(join(cluster.stateDir, 'instance.env'), 'utf8');
+  const nodes = Number(/^NODES=(\d+)$/m.exec(env)?.[1] ?? 0);
+  for (let k = 1; k <= nodes; k++) {
+    const holder = readFileSync(join(cluster.stateDir, 'pids', `node-${k}-holder`), 'utf8').split(' ')[0];
+    const inNode = (args: string[]) => run('nsenter', ['-t', holder, '-m', '--', ...args]);
+    for (const line of (await inNode(['ip', 'netns', 'list'])).stdout.split('\n').filter(Boolean)) {
+      const name = line.split(' ')[0];
+      const addrs = (await inNode(['ip', '-n', name, '-4', '-o', 'addr'])).stdout;
+      if (ips.some((ip) => addrs.includes(` ${ip}/`))) found.push(`node-${k}/${name}`);
+    }
+  }
+  return found;
+}
+
 /** Pod processes, network namespaces and hosts lines that belong to the test namespace. */
 async function leftovers(ips: string[]): Promise<{ processes: string[]; netns: string[]; hosts: string[] }> {
   const ps = await run('pgrep', ['-a', '-f', `initial-cluster-token=${ns}`]);
-  const netns: string[] = [];
-  for (const line of (await run('ip', ['netns', 'list'])).stdout.split('\n').filter(Boolean)) {
-    const name = line.split(' ')[0];
-    const addrs = (await run('ip', ['-n', name, '-4', '-o', 'addr'])).stdout;
-    if (ips.some((ip) => addrs.includes(` ${ip}/`))) netns.push(name);
-  }
+  const netns = await podNetns(ips);
   const hosts = readFileSync('/etc/hosts', 'utf8').split('\n').filter((l) => l.includes(`.etcd.${ns}.svc`));
   return { processes: ps.stdout.split('\n').filter(Boolean), netns, hosts };
 }
@@ -117,8 +136,10 @@ afterAll(async () => {
   if (ns) await cluster.deleteNamespace(ns);
 }, TEST_MS);
 
-test('a 3-replica etcd StatefulSet becomes 3/3 Ready; members found by pod DNS names are started and healthy', async () => {
+test('a 3-replica etcd StatefulSet becomes 3/3 Ready, one pod per node; members found by pod DNS names are started and healthy', async () => {
   await waitFor(async () => (await readyReplicas()) === 3, { timeoutMs: 120000, intervalMs: 1000, what: 'StatefulSet etcd 3/3 Ready' });
+  const placed = (await getJson<{ items: Pod[] }>(['get', 'pods', '-l', 'app=etcd'])).items.map((p) => p.spec.nodeName);
+  expect(new Set(placed).size).toBe(3);
   const list = await members();
   expect(list.map((m) => m.name).sort()).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
   for (const m of list) expect(m.clientURLs).toEqual([endpoint(Number(m.name.slice(-1)))]);
@@ -166,7 +187,7 @@ test('scaling to 0 and deleting leaves no process, network namespace or /etc/hos
   expect((await cluster.kubectl(['delete', 'statefulset', 'etcd', '-n', ns])).code).toBe(0);
   expect(await leftovers(ips)).toEqual({ processes: [], netns: [], hosts: [] });
 
-  // PVC directories outlive pods, and go with their claims.
+  // Volumes outlive pods (on the node the pod ran on), and go with their claims.
   const pvs = await getJson<{ items: { metadata: { name: string }; spec: { hostPath: { path: string }; claimRef: { namespace: string } } }[] }>(['get', 'pv']);
   const dirs = pvs.items.filter((pv) => pv.spec.claimRef.namespace === ns).map((pv) => pv.spec.hostPath.path);
   expect(dirs).toHaveLength(3);

@@ -283,8 +283,7 @@ describe('--dry-run=server shows the verdict and changes nothing', () => {
 describe('the webhook pod', () => {
   it('logs one line per decision and counts them in /metrics', async () => {
     const pod = (await must(['-n', sysNs, 'get', 'pods', '-l', 'app.kubernetes.io/name=etcd-webhook', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
-    // The node agent keeps container output under the instance's state directory.
-    const logs = readFileSync(join(tc.stateDir, 'logs', `${sysNs}_${pod}_webhook.log`), 'utf8');
+    const logs = await tc.logs(sysNs, pod, 'webhook');
     const decisions = logs.split('\n').filter((l) => l.includes('"admission decision"')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(decisions.some((d) => d.rule === 'V4' && d.verdict === 'denied' && d.subResource === 'scale')).toBe(true);
     expect(decisions.some((d) => d.endpoint === 'mutate' && d.patched === true)).toBe(true);

@@ -29,16 +29,22 @@ export interface TestCluster {
   name: string;
   /** Admin kubeconfig of the instance. */
   kubeconfig: string;
-  /** .local/clusters/<name>/: logs/<ns>_<pod>_<container>.log, pods/, volumes/. */
+  /** .local/clusters/<name>/: logs/ of the control plane and nodes, nodes/<K>/ (containerd, volumes). */
   stateDir: string;
   /** Runs /usr/bin/kubectl with the instance's kubeconfig; never throws on a non-zero exit. */
   kubectl(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** Creates a namespace named PREFIX-<random> and waits for its default ServiceAccount. */
   createNamespace(prefix: string): Promise<string>;
-  /** Deletes a namespace and waits until it is gone (its pods stopped by the node agent). */
+  /** Deletes a namespace and waits until it is gone (its pods stopped by the kubelets). */
   deleteNamespace(namespace: string, timeoutMs?: number): Promise<void>;
   /** Applies the EtcdCluster CRD and waits until it is Established; throws with kubectl's error. */
   installCrd(): Promise<void>;
+  /** A container's output (kubectl logs, current instance); throws with kubectl's error. */
+  logs(namespace: string, pod: string, container?: string): Promise<string>;
+  /** The host pid of a container's main process, from its node's containerd (`ctr task ls`). */
+  containerPid(namespace: string, pod: string, container: string): Promise<number>;
+  /** Stops (freezes every process of) or starts again one node: localcluster/scripts/node.sh. */
+  node(action: 'stop' | 'start', node: string): Promise<void>;
 }
 
 /** Runs a program; resolves with its exit code and output (code -1 and a message on timeout). */
@@ -136,6 +142,28 @@ export async function useTestCluster(variant?: string): Promise<TestCluster> {
         const r = await kubectl(['get', 'namespace', namespace]);
         return r.code !== 0 && /NotFound/.test(r.stderr);
       }, { timeoutMs, intervalMs: 1000, what: `namespace ${namespace} to be deleted` });
+    },
+    async logs(namespace: string, pod: string, container?: string): Promise<string> {
+      const r = await kubectl(['-n', namespace, 'logs', pod, ...(container ? ['-c', container] : []), '--request-timeout=10s']);
+      if (r.code !== 0) throw new Error(`kubectl logs ${namespace}/${pod}: ${r.stderr.trim()}`);
+      return r.stdout;
+    },
+    async containerPid(namespace: string, pod: string, container: string): Promise<number> {
+      const got = await kubectl(['-n', namespace, 'get', 'pod', pod, '-o', 'json']);
+      if (got.code !== 0) throw new Error(`kubectl get pod ${namespace}/${pod}: ${got.stderr.trim()}`);
+      const p = JSON.parse(got.stdout) as { spec: { nodeName?: string }; status: { containerStatuses?: { name: string; containerID?: string }[] } };
+      const id = p.status.containerStatuses?.find((c) => c.name === container)?.containerID?.replace(/^containerd:\/\//, '');
+      const k = /-node-(\d+)$/.exec(p.spec.nodeName ?? '')?.[1];
+      if (!id || !k) throw new Error(`pod ${namespace}/${pod} has no running container ${container} on a node (node ${p.spec.nodeName ?? 'none'})`);
+      const tasks = await run('ctr', ['-a', join(stateDir, 'nodes', k, 'containerd.sock'), '-n', 'k8s.io', 'task', 'ls'], { timeoutMs: 10000 });
+      const line = tasks.stdout.split('\n').find((l) => l.startsWith(`${id} `));
+      const pid = Number(line?.trim().split(/\s+/)[1]);
+      if (!Number.isInteger(pid) || pid <= 1) throw new Error(`containerd of ${p.spec.nodeName} lists no task ${id}: ${tasks.stderr || tasks.stdout}`);
+      return pid;
+    },
+    async node(action: 'stop' | 'start', node: string): Promise<void> {
+      const r = await run('bash', [script('node.sh'), '--name', name, action, node], { timeoutMs: 30000 });
+      if (r.code !== 0) throw new Error(`node.sh ${action} ${node}: ${r.stdout}${r.stderr}`);
     },
     async installCrd(): Promise<void> {
       for (const args of [['apply', '-f', join(ROOT, 'manifests/base/crd/etcdclusters.yaml')], ['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']]) {
