@@ -18,9 +18,11 @@ const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 const STORAGE_PROVISIONER = 'volume.beta.kubernetes.io/storage-provisioner';
 const PROVISIONED_BY = 'pv.kubernetes.io/provisioned-by';
 
+/** Under the node's own directory (nodes/K for node NAME-node-K), where the node's other state lives. */
 export function volumeDir(cfg: AddonsConfig, node: string, pvc: V1PersistentVolumeClaim): string {
   const m = pvc.metadata!;
-  return join(cfg.stateDir, 'nodes', node, 'volumes', `${m.namespace}_${m.name}_${m.uid!.slice(0, 8)}`);
+  const dir = /-node-(\d+)$/.exec(node)?.[1] ?? node;
+  return join(cfg.stateDir, 'nodes', dir, 'volumes', `${m.namespace}_${m.name}_${m.uid!.slice(0, 8)}`);
 }
 
 /** The claim's node once the scheduler chose one and the claim is ours to provision; else undefined. */

@@ -27,7 +27,7 @@ function logicalLines(text: string): { line: string; at: number }[] {
     if (!buf && (line === '' || line.startsWith('#'))) return;
     if (!buf) start = i + 1;
     if (line.endsWith('\\')) {
-      buf += `${line.slice(0, -1)} `;
+      buf += `${line.slice(0, -1).trimEnd()} `;
       return;
     }
     out.push({ line: (buf + line).trim(), at: start });

@@ -84,6 +84,7 @@ test('a memory limit set on a pod is its container\'s cgroup limit', async () =>
 kind: Pod
 metadata: {name: limited}
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: main
     image: localhost/busybox:1.35.0

@@ -79,6 +79,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: secure, labels: {app: secure}}
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: etcd
     image: ${ETCD_IMAGE}
@@ -140,6 +141,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: crasher}
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: main
     image: ${BUSYBOX_IMAGE}
@@ -175,6 +177,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: inspector}
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: main
     image: ${OPERATOR_IMAGE}
@@ -281,6 +284,8 @@ spec:
   expect(term).toBe(true);
   expect(deleted.code).toBe(0);
   expect(took).toBeGreaterThanOrEqual(1500); // it ignored SIGTERM: only the SIGKILL after 2 s ended it
-  expect(took).toBeLessThan(15000);
+  // The kubelet deletes the pod object once its containers, volumes and cgroup are gone, at its status
+  // manager's next sync (every 10 s): grace period + up to ~12 s on an idle node, more under load.
+  expect(took).toBeLessThan(30000);
   expect((await run('pgrep', ['-f', marker])).code).toBe(1);
 }, TEST_MS);

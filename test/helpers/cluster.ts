@@ -136,7 +136,7 @@ export async function useTestCluster(variant?: string): Promise<TestCluster> {
         { timeoutMs: 30000, what: `ServiceAccount default in namespace ${ns}` });
       return ns;
     },
-    async deleteNamespace(namespace: string, timeoutMs = 90000): Promise<void> {
+    async deleteNamespace(namespace: string, timeoutMs = 180000): Promise<void> {
       await kubectl(['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found']);
       await waitFor(async () => {
         const r = await kubectl(['get', 'namespace', namespace]);

@@ -24,6 +24,9 @@ describe('status NAME rendering', () => {
     expect(s).toMatch(/Leader:\s+demo-0 \(8e9e05c52164694d\)/);
     expect(s).toMatch(/Version:\s+3\.6\.5 \(running 3\.4\.23\)/);
     expect(s).toMatch(/Age:\s+2h/);
+    // When every member runs what spec.version asks, there is nothing to add.
+    v.cluster.spec.version = '3.4.23';
+    expect(summary(v, plain).join('\n')).toMatch(/Version:\s+3\.4\.23$/m);
     const r = resize(v).join('\n');
     expect(r).toMatch(/Last resize:\s+1 -> 3/);
     expect(r).toMatch(/Requested by:\s+alice/);
