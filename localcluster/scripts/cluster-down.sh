@@ -19,19 +19,21 @@ lock_instance
 source "$STATE/instance.env"
 set_slot_names
 STOPPED=()
-# The add-ons first: on SIGTERM they remove this instance's /etc/hosts lines.
-stop_daemon addons 10
 mine=$([ "$(slot_of "$STATE")" = "$SLOT" ] && echo yes || echo no)
+# The nodes first, all at once: every process of a node by its cgroup tree (no graceful kubelet shutdown is
+# needed to throw a node away). Cgroups and namespaces are named by the slot: only while the slot is ours.
+node_pids=()
 for ((k = 1; k <= ${NODES:-0}; k++)); do
-  [ -f "$STATE/pids/node-$k-holder" ] && STOPPED+=("node-$k")
-  # Cgroups and namespaces are named by the slot: only while the slot is still ours.
-  if [ "$mine" = yes ]; then node_stop "$k"; else rm -f "$STATE/pids/node-$k-"*; fi
+  [ -f "$STATE/pids/node-$k-holder" ] && STOPPED+=("$NAME-node-$k")
+  if [ "$mine" = yes ]; then node_stop "$k" & node_pids+=($!); else rm -f "$STATE/pids/node-$k-"*; fi
 done
-stop_daemon kube-scheduler 10
-stop_daemon kube-controller-manager 10
-stop_daemon kube-apiserver 15
-stop_daemon etcd 10
-stop_daemon dnsmasq 5
+for p in "${node_pids[@]}"; do wait "$p" || true; done
+# The add-ons remove this instance's /etc/hosts lines on SIGTERM; the control plane stops in parallel.
+for d in addons kube-scheduler kube-controller-manager kube-apiserver etcd dnsmasq; do
+  pid_alive "$d" >/dev/null && STOPPED+=("$d")
+  stop_daemon "$d" 15 &
+done
+wait
 CLEANED=0
 if [ "$mine" = yes ]; then
   kill_node_leftovers

@@ -70,6 +70,8 @@ done
 # Fresh start: empty the state dir (the dir itself stays: it is what holds the slot).
 find "$STATE" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 mkdir -p "$STATE"/{pki,pids,logs,etcd,nodes,dns}
+# Phase times, for tuning and BENCHMARKS.md (logs/cluster-up.log).
+mark() { awk -v a="$t0" -v b="$(date +%s.%N)" -v p="$1" 'BEGIN { printf "%6.1f s  %s\n", b - a, p }' >>"$STATE/logs/cluster-up.log"; }
 cat >"$STATE/instance.env" <<EOF
 NAME=$NAME
 SLOT=$SLOT
@@ -198,6 +200,7 @@ start_daemon etcd etcd --name "etcdop-$NAME" --data-dir "$STATE/etcd" \
   --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
   --initial-cluster "etcdop-$NAME=http://127.0.0.1:$ETCD_PEER_PORT" --log-level warn --logger zap
+mark "network and dnsmasq"
 wait_for "etcd to be healthy" 30 etcd env ETCDCTL_API=3 etcdctl --endpoints "http://127.0.0.1:$ETCD_PORT" endpoint health
 
 # --- kube-apiserver
@@ -222,6 +225,7 @@ api_flags=(
 start_daemon kube-apiserver "$K8S_BIN/kube-apiserver" "${api_flags[@]}"
 kc=(kubectl --kubeconfig "$ADMIN_KUBECONFIG" --request-timeout=5s)
 wait_for "the API server to be ready" 90 kube-apiserver "${kc[@]}" get --raw /readyz
+mark "etcd and kube-apiserver ready"
 
 # --- kube-controller-manager (node lifecycle on: a node that stops reporting goes NotReady in ~20 s)
 start_daemon kube-controller-manager "$K8S_BIN/kube-controller-manager" \
@@ -237,15 +241,19 @@ start_daemon kube-scheduler "$K8S_BIN/kube-scheduler" --kubeconfig="$STATE/sched
 
 # --- nodes: namespaces and containerd, the images, then the kubelets
 wait "$images_pid" || die "building the images failed: $(tail -5 "$STATE/logs/images.log")"
+mark "images built"
 PAUSE_IMAGE=$(awk '$1 ~ /\/pause:/ {print $1; exit}' "$images_list")
-mapfile -t image_tars < <(awk '{print $2}' "$images_list")
+# The operator image (the largest) is imported while the kubelets register.
+mapfile -t base_tars < <(awk -v op="$OPERATOR_REPOSITORY:" 'index($1, op) != 1 {print $2}' "$images_list")
+operator_tar=$(awk -v op="$OPERATOR_REPOSITORY:" 'index($1, op) == 1 {print $2}' "$images_list")
 save_host_sysctls
 node_pids=()
 for k in $all_nodes; do
-  ( node_configure "$k" && node_start "$k" && node_import "$k" "${image_tars[@]}" && node_kubelet "$k" ) &
+  ( node_configure "$k" && node_start "$k" && node_import "$k" "${base_tars[@]}" && node_kubelet "$k" && node_import "$k" "$operator_tar" ) &
   node_pids+=($!)
 done
 for p in "${node_pids[@]}"; do wait "$p" || die "a node did not start; see $STATE/logs/node-*.log"; done
+mark "nodes: containerd up, images imported, kubelets started"
 
 # --- add-ons: cluster DNS records and volumes; the default StorageClass binds on first consumer
 cat >"$STATE/addons.json" <<EOF
@@ -269,10 +277,12 @@ for k in $all_nodes; do
   wait_for "node $N_NAME to be Ready" 90 "node-$k-kubelet" \
     "${kc[@]}" wait --for=condition=Ready "node/$N_NAME" --timeout=2s
 done
+mark "nodes Ready"
 # Pods can be created once the namespace's default ServiceAccount exists (the controller-manager makes it).
 wait_for "the default ServiceAccount" 60 kube-controller-manager "${kc[@]}" get serviceaccount default -n default
 
 [ "$USER_KUBECONFIG" = "$ADMIN_KUBECONFIG" ] || cp "$ADMIN_KUBECONFIG" "$USER_KUBECONFIG"
+mark "up"
 trap - EXIT
 log "up in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 usage

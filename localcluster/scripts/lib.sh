@@ -11,6 +11,8 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 REGISTRY=${ETCDOP_REGISTRY:-/var/lib/etcd-k8s-operator/localcluster}
 MAX_SLOTS=16
+# The operator's image repository (manifests/base; built by bin/localcluster-images).
+OPERATOR_REPOSITORY=ghcr.io/etcd-k8s-operator/etcd-k8s-operator
 
 log() { echo "localcluster[$NAME]: $*"; }
 die() { echo "localcluster[$NAME]: error: $*" >&2; exit 1; }

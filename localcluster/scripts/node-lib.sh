@@ -194,7 +194,8 @@ node_import() {
   local k=$1 tar; shift
   node_vars "$k"
   for tar in "$@"; do
-    ctr -a "$N_SOCK" -n k8s.io images import "$tar" >/dev/null || die "importing $tar into $N_NAME failed"
+    # Unpacked on first use by the CRI plugin (most nodes never run most images).
+    ctr -a "$N_SOCK" -n k8s.io images import --no-unpack "$tar" >/dev/null || die "importing $tar into $N_NAME failed"
   done
 }
 
@@ -213,8 +214,6 @@ node_kubelet() {
 # image store and pod directories go too (hundreds of MB a node); its logs and volumes stay for inspection.
 node_stop() {
   node_vars "$1"
-  stop_daemon "node-$1-kubelet" 5
-  stop_daemon "node-$1-kube-proxy" 5
   cgroup_kill "$N_CGROUP"
   rm -f "$STATE/pids/node-$1-"*
   ip netns delete "$N_NS" 2>/dev/null || true
