@@ -3,6 +3,8 @@
 # with jest's totals as one plain line, `N passed, N failed`, which CI reads as the test count.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The pinned Node (make setup), whoever calls this: client-node and undici need Node >= 22.
+export PATH="$PWD/.tools:$PATH"
 levels=("$@"); [ ${#levels[@]} -eq 0 ] && levels=(unit integration e2e)
 mkdir -p .local
 rc=0
