@@ -19,7 +19,7 @@ export interface LastResizeInput {
   lastSize?: number;
   /** The cluster's ResizeRequested Events, read when a resize begins (beginsResize). */
   requests?: ResizeEventLike[];
-  /** etcd has exactly `target` voting members, no learner, and no step of the resize is left. */
+  /** etcd has exactly `target` voting members, no learner, no step of the resize is left, healthy members' pods Ready. */
   settled: boolean;
   /** RFC 3339. */
   now: string;

@@ -102,10 +102,14 @@ function availability(o: Observed, voting: MemberStatus[], leader: string | unde
   return condition('Available', 'False', 'QuorumLost', etcd.problem ?? `${healthy} of ${voting.length} voting members healthy, quorum is ${quorum(voting.length)}`, gen, prev, now);
 }
 
-/** etcd settled at spec.size: exactly that many voting members, no learner, nothing of a resize left to do. */
-function settledAtSize(o: Observed, step: Step, list: MemberStatus[]): boolean {
+/**
+ * Settled at spec.size: exactly that many voting members, no learner, nothing of a resize left to do, and the
+ * pod of every member etcd reports healthy Ready (what READY shows). A member that is unhealthy is not waited
+ * for: the resize cannot make it healthy.
+ */
+function settledAtSize(o: Observed, step: Step, list: MemberStatus[], readyPods: Set<string>): boolean {
   if (!o.etcd.members || !o.etcd.authoritative || list.some((m) => m.isLearner)) return false;
-  return list.length === o.cluster.spec.size && !isProgressStep(step);
+  return list.length === o.cluster.spec.size && !isProgressStep(step) && list.every((m) => !m.healthy || readyPods.has(m.name));
 }
 
 export function deriveStatus({ observed: o, step, requests }: StatusInput, now: string): EtcdClusterStatus {
@@ -149,7 +153,7 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
     votingNow: o.etcd.members ? voting.length : undefined,
     lastSize: prev?.size,
     requests,
-    settled: settledAtSize(o, step, list),
+    settled: settledAtSize(o, step, list, readyPods),
     now,
   });
   if (lastResize) status.lastResize = lastResize;

@@ -124,6 +124,19 @@ describe('deriveStatus', () => {
     expect(after.lastResize).toEqual({ from: 1, to: 3, requestedBy: 'alice', startedAt: '2025-12-31T23:59:00.250Z', completedAt: '2026-01-01T00:00:09.000Z' });
   });
 
+  it('lastResize completes when READY shows it: healthy members\' pods Ready; an unhealthy member is not waited for', () => {
+    const open = { ...running, size: 2, lastResize: { from: 2, to: 3, startedAt: T } };
+    const three = [member(0), member(1), member(2)];
+    const notReady = deriveStatus({ observed: observed(three, { size: 3, status: open, ready: [0, 1] }), step: idle }, T);
+    expect(notReady.lastResize?.completedAt).toBeUndefined();
+    const ready = deriveStatus({ observed: observed(three, { size: 3, status: notReady }), step: idle }, '2026-01-01T00:00:02.000Z');
+    expect(ready.lastResize?.completedAt).toBe('2026-01-01T00:00:02.000Z');
+    const sick = [member(0), member(1), member(2, { healthy: false })];
+    const shrunk = deriveStatus({ observed: observed(sick, { size: 3, status: { ...running, size: 5, lastResize: { from: 5, to: 3, startedAt: T } }, ready: [0, 1] }), step: { kind: 'blocked', reason: 'MemberUnhealthy', message: '', unhealthy: ['demo-2'] } }, T);
+    expect(shrunk.lastResize?.completedAt).toBe(T);
+    expect(shrunk.phase).toBe('Degraded');
+  });
+
   it('lastResize without any record starts from the previous status.size', () => {
     const prev = deriveStatus({ observed: observed([member(0), member(1), member(2)], { status: running }), step: idle }, T);
     const s = deriveStatus({ observed: observed([member(0), member(1), member(2)], { size: 1, status: prev }), step: { kind: 'remove-member', member: member(2), reason: 'ScaleDown', message: '' } }, T);
