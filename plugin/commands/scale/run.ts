@@ -66,8 +66,9 @@ export async function runScale(args: ScaleArgs): Promise<void> {
   if (!args.yes) await confirm();
 
   // The webhook's verdict on the real request (it may know a lower --max-size, or a newer status).
-  const dry = await patchScale(conn, ns, args.name, to, true).catch((e: unknown) => { throw explain(e, label); });
-  for (const w of dry.warnings) if (!policy.warnings.includes(w)) err(ce.yellow(`Warning: ${w}`));
+  const server = await serverVerdict(conn, ns, args.name, to, policy.warnings);
+  for (const w of server.warnings) if (!policy.warnings.includes(w)) err(ce.yellow(`Warning: ${w}`));
+  if (!server.allowed) throw new CliError(server.message ?? 'denied by the API server', ExitCode.denied);
   const done = await patchScale(conn, ns, args.name, to, false).catch((e: unknown) => { throw explain(e, label); });
   // The generation the change produced: the controller must observe at least this one.
   const after = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
