@@ -1,7 +1,9 @@
 // `make bench`: wall time of `kubectl etcd status NAME` against `kubectl get etcdcluster NAME` on the same
-// cluster in the same run, interleaved round by round, as medians and their ratio (target: at most 1.5x).
-// Cluster: $KUBECONFIG, else .local/kubeconfig (`make cluster-up`, operator deployed). It creates namespace
-// bench-plugin with a 1-member EtcdCluster when absent and deletes what it created when done.
+// cluster in the same run, interleaved round by round, as medians and their ratio (target: at most 1.5x);
+// then `kubectl etcd status` of a 3-member cluster with one member down (its etcd stopped through its ConfigMap
+// entry, as a crash loop) beside a healthy one, interleaved, target under 1 s; and while a member joins. Cluster: $KUBECONFIG, else .local/kubeconfig
+// (`make cluster-up`, operator deployed). It creates namespace bench-plugin with the EtcdClusters when absent
+// and deletes what it created when done.
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,11 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const KUBECONFIG = process.env.KUBECONFIG || join(ROOT, '.local/kubeconfig');
 const NS = process.env.ETCDOP_BENCH_NAMESPACE || 'bench-plugin';
 const NAME = 'bench';
+/** 3-member clusters: NAME3 healthy (then grown to 4), NAME3D with DOWN's etcd stopped. */
+const NAME3 = 'bench3';
+const NAME3D = 'bench3d';
+const DOWN = `${NAME3D}-2`;
+const DOWN_TARGET_MS = 1000;
 const ROUNDS = Number(process.env.ETCDOP_BENCH_ROUNDS || 15);
 const WARMUP = 2;
 const TARGET = 1.5;
@@ -48,20 +55,19 @@ async function main(): Promise<number> {
     console.error(`plugin-status: cannot create namespace ${NS} (is the cluster up? \`make cluster-up\`)`);
     return 1;
   }
-  const createdCluster = (await kubectl('get', 'etcdcluster', NAME)).code !== 0;
+  const created: string[] = [];
   try {
-    if (createdCluster) {
-      const manifest = JSON.stringify({ apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name: NAME }, spec: { size: 1 } });
+    for (const [name, size] of [[NAME, 1], [NAME3, 3], [NAME3D, 3]] as const) {
+      if ((await kubectl('get', 'etcdcluster', name)).code === 0) continue;
+      const manifest = JSON.stringify({ apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name }, spec: { size } });
       const applied = await run('kubectl', ['apply', '-f', '-', '-n', NS], manifest);
       if (applied.code !== 0) { console.error(`plugin-status: ${applied.stderr.trim()}`); return 1; }
+      created.push(name);
     }
-    // Measure a cluster that has members (live figures through the pod proxy are part of the cost).
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      const phase = (await kubectl('get', 'etcdcluster', NAME, '-o', 'jsonpath={.status.phase}')).stdout;
-      if (phase === 'Running') break;
-      if (Date.now() > deadline) { console.error(`plugin-status: ${NAME} not Running after 3 min (phase "${phase}"): is the operator deployed?`); return 1; }
-      await new Promise((r) => setTimeout(r, 1000));
+    // Measure clusters that have members (live figures through the pod proxy are part of the cost).
+    for (const [name, size] of [[NAME, 1], [NAME3, 3], [NAME3D, 3]] as const) {
+      const why = await until(async () => (await kubectl('get', 'etcdcluster', name, '-o', 'jsonpath={.status.phase} {.status.readyReplicas}')).stdout === `Running ${size}`, 240_000);
+      if (why) { console.error(`plugin-status: ${name} not Running with ${size} ready after 4 min: is the operator deployed?`); return 1; }
     }
     const plugin = () => kubectl('etcd', 'status', NAME);
     const baseline = () => kubectl('get', 'etcdcluster', NAME);
@@ -89,11 +95,76 @@ async function main(): Promise<number> {
     const d = median(times.dispatch), n = median(times.nodeStart);
     console.log(`floor: kubectl running an empty plugin ${d.toFixed(1)} ms + node -e 0 ${n.toFixed(1)} ms = ${(d + n).toFixed(1)} ms = ${((d + n) / b).toFixed(2)}x kubectl get, before any work`);
     console.log(`kubectl etcd status above that floor: ${(p - d - n).toFixed(1)} ms (loading, kubeconfig, API and pod-proxy requests, rendering)`);
-    return 0;
+    return await memberDown();
   } finally {
-    if (createdCluster) await kubectl('delete', 'etcdcluster', NAME, '--wait=false');
+    for (const name of created) await kubectl('delete', 'etcdcluster', name, '--wait=false');
     if (createdNs) await run('kubectl', ['delete', 'namespace', NS, '--wait=false']);
     rmSync(noopDir, { recursive: true, force: true });
+  }
+}
+
+/** Calls fn until it is true; undefined when it became true, else a reason (timed out). */
+async function until(fn: () => Promise<boolean>, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) return 'timed out';
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return undefined;
+}
+
+/**
+ * Two 3-member clusters: NAME3 healthy and NAME3D with DOWN's etcd stopped through Kubernetes objects only (its
+ * entry in ConfigMap NAME3D-members, its etcd config file, given a value etcd refuses, then its pod deleted,
+ * so etcd exits at every start), measured interleaved round by round; then NAME3 while it grows to 4 (a
+ * learner's pod starting). The clusters are deleted afterwards when this bench created them.
+ */
+async function memberDown(): Promise<number> {
+  const cm = JSON.parse((await kubectl('get', 'configmap', `${NAME3D}-members`, '-o', 'json')).stdout || '{}') as { data?: Record<string, string> };
+  const entry = cm.data?.[DOWN];
+  if (!entry) { console.error(`plugin-status: no entry ${DOWN} in ConfigMap ${NAME3D}-members`); return 1; }
+  const patch = JSON.stringify({ data: { [DOWN]: `${entry}snapshot-count: 'not-a-number'\n` } });
+  if ((await kubectl('patch', 'configmap', `${NAME3D}-members`, '--type=merge', '-p', patch)).code !== 0) return 1;
+  await kubectl('delete', 'pod', DOWN, '--wait=true');
+  const why = await until(async () => {
+    const members = JSON.parse((await kubectl('get', 'etcdcluster', NAME3D, '-o', 'json')).stdout || '{}')?.status?.members as { name: string; healthy: boolean }[] | undefined;
+    return members?.find((m) => m.name === DOWN)?.healthy === false;
+  }, 120_000);
+  if (why) { console.error(`plugin-status: ${DOWN} not reported unhealthy after 2 min`); return 1; }
+  const check = await kubectl('etcd', 'status', NAME3D);
+  const listed = check.stdout.split('\n').find((l) => l.includes(`${DOWN} (etcd status via the pod proxy)`))?.trim() ?? '(not listed)';
+
+  const times = { healthy: [] as number[], down: [] as number[] };
+  for (let i = 0; i < WARMUP + ROUNDS; i++) {
+    const order = i % 2 ? (['down', 'healthy'] as const) : (['healthy', 'down'] as const);
+    for (const key of order) {
+      const r = await kubectl('etcd', 'status', key === 'down' ? NAME3D : NAME3);
+      if (r.code !== 0) { console.error(`plugin-status: status (${key}) failed: ${r.stderr.trim()}`); return 1; }
+      if (i >= WARMUP) times[key].push(r.ms);
+    }
+  }
+  const starting = await whileGrowing();
+  if (!starting) return 1;
+  const [h, d] = [median(times.healthy), median(times.down)];
+  console.log(`kubectl etcd status ${NAME3} (3 members, all healthy): median ${h.toFixed(1)} ms over ${ROUNDS} runs`);
+  console.log(`kubectl etcd status ${NAME3D} (3 members, ${DOWN} down): median ${d.toFixed(1)} ms over ${ROUNDS} runs, interleaved with the above: ${(d / h).toFixed(2)}x (target < ${DOWN_TARGET_MS} ms: ${d < DOWN_TARGET_MS ? 'met' : 'NOT met'}); it lists ${listed}`);
+  console.log(`kubectl etcd status ${NAME3} while ${NAME3}-3 joins (3 -> 4): median ${median(starting.times).toFixed(1)} ms, max ${Math.max(...starting.times).toFixed(1)} ms over ${starting.times.length} runs; ${starting.silent} of them listed a member that did not answer`);
+  return 0;
+}
+
+/** `status` run back to back while NAME3 grows 3 -> 4: the learner's pod starting, its etcd not yet serving. */
+async function whileGrowing(): Promise<{ times: number[]; silent: number } | undefined> {
+  if ((await kubectl('scale', 'etcdcluster', NAME3, '--replicas=4')).code !== 0) { console.error(`plugin-status: could not scale ${NAME3} to 4`); return undefined; }
+  const times: number[] = [];
+  let silent = 0;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const r = await kubectl('etcd', 'status', NAME3);
+    if (r.code !== 0) { console.error(`plugin-status: status ${NAME3} while growing failed: ${r.stderr.trim()}`); return undefined; }
+    times.push(r.ms);
+    if (/\(etcd status via the pod proxy\)/.test(r.stdout)) silent++;
+    if (/Phase:\s+Running/.test(r.stdout) && /Size:\s+4 wanted, 4 voting, 4 ready/.test(r.stdout)) return { times, silent };
+    if (Date.now() > deadline) { console.error(`plugin-status: ${NAME3} did not reach 4 members in 3 min`); return undefined; }
   }
 }
 

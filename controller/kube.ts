@@ -12,6 +12,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
+import { mergePatchFor } from '../core/merge-patch.js';
 import { apiWrites } from './metrics.js';
 
 export const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
@@ -54,9 +55,9 @@ export class Kube {
     }
   }
 
-  /** Merge-patch the status subresource; absent optional fields are cleared with null. */
+  /** Merge-patch the status subresource to exactly `status`: whatever it no longer has, at any depth, is cleared. */
   async patchStatus(c: EtcdCluster, status: EtcdClusterStatus): Promise<void> {
-    const body = { status: { leader: null, lastResize: null, ...status } };
+    const body = { status: mergePatchFor(c.status ?? {}, status) };
     await this.counted(
       'patch',
       'etcdclusters/status',

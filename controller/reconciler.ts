@@ -4,7 +4,7 @@ import type { V1ConfigMap, V1Endpoints, V1PodDisruptionBudget, V1Service, V1Stat
 import { CLUSTER_LABEL, KIND, API_VERSION, SERVING_CHANGED_AT_ANNOTATION, SERVING_LABEL, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
 import { findCondition } from '../core/conditions.js';
 import type { Logger } from '../core/log.js';
-import { clientURL, memberName, ordinalFromPeerURL } from '../core/member-naming.js';
+import { clientURL, memberName, ordinalFromPeerURL, ordinalOf, pvcOrdinal } from '../core/member-naming.js';
 import {
   nextStep,
   PROMOTE_WARN_AFTER_MS,
@@ -15,8 +15,8 @@ import {
   type ObservedMember,
   type Step,
 } from '../core/reconcile-step.js';
-import { latestResizeRecord, parseResizeRecord, RESIZE_REQUESTED_REASON, type ResizeRecord } from '../core/resize-record.js';
-import { deriveStatus, statusEqual } from '../core/status-derive.js';
+import { RESIZE_REQUESTED_REASON, type ResizeEventLike } from '../core/resize-record.js';
+import { deriveStatus, failureStatus, resizeBegins, statusEqual } from '../core/status-derive.js';
 import { EtcdAdmin, isLearnerNotInSync, isTransientRefusal, type EtcdView } from './etcd-admin.js';
 import { failpoint } from './failpoints.js';
 import { isNotFound, Kube } from './kube.js';
@@ -50,7 +50,15 @@ export class Reconciler {
     const cluster = await this.kube.getCluster(namespace, name);
     if (!cluster || cluster.metadata.deletionTimestamp) return {};
     const log = this.log.child({ cluster: `${namespace}/${name}` });
-    const { observed, view } = await this.observe(cluster);
+    let seen: { observed: Observed; view: EtcdView };
+    try {
+      seen = await this.observe(cluster);
+    } catch (err) {
+      // A cluster that cannot even be looked at still says why, in status and in an Event.
+      await this.writeFailure(cluster, 'ObserveFailed', `could not read the objects of ${name}: ${errorText(err)}`, log);
+      throw err;
+    }
+    const { observed, view } = seen;
     const step = nextStep(observed);
     let result: PassResult;
     let stepError: unknown;
@@ -94,12 +102,8 @@ export class Reconciler {
     const endpointPods = clientEndpoints
       ? new Set((clientEndpoints.subsets ?? []).flatMap((s) => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])]).map((a) => a.targetRef?.name))
       : undefined;
-    const ordinalOfObject = (n: string | undefined, prefix: string) => {
-      const m = n && n.startsWith(prefix) ? /^(\d+)$/.exec(n.slice(prefix.length)) : null;
-      return m ? Number(m[1]) : undefined;
-    };
     const observedPods = pods.items.flatMap((p) => {
-      const ordinal = ordinalOfObject(p.metadata?.name, `${name}-`);
+      const ordinal = ordinalOf(p.metadata?.name ?? '', name);
       if (ordinal === undefined) return [];
       const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
       const changedAt = Date.parse(p.metadata?.annotations?.[SERVING_CHANGED_AT_ANNOTATION] ?? '');
@@ -111,7 +115,7 @@ export class Reconciler {
       }];
     });
     const observedPvcs = pvcs.items.flatMap((p) => {
-      const ordinal = ordinalOfObject(p.metadata?.name, `data-${name}-`);
+      const ordinal = pvcOrdinal(name, p.metadata?.name ?? '');
       return ordinal === undefined ? [] : [{ name: p.metadata!.name!, ordinal, deleting: !!p.metadata?.deletionTimestamp }];
     });
 
@@ -259,34 +263,41 @@ export class Reconciler {
     }
   }
 
-  private async resizeRecord(c: EtcdCluster): Promise<ResizeRecord | undefined> {
-    const fromAnnotations = parseResizeRecord(c.metadata.annotations);
-    if (fromAnnotations && fromAnnotations.to === c.spec.size) return fromAnnotations;
-    const prev = c.status?.lastResize;
-    // Already recorded for this size: no need to read Events every pass.
-    if (prev && prev.to === c.spec.size && prev.requestedBy) return undefined;
+  /** The ResizeRequested Events of this EtcdCluster (not of an earlier one of the same name). */
+  private async resizeRequests(c: EtcdCluster): Promise<ResizeEventLike[]> {
     const events = await this.kube.core.listNamespacedEvent({
       namespace: c.metadata.namespace!,
       fieldSelector: `involvedObject.name=${c.metadata.name},reason=${RESIZE_REQUESTED_REASON}`,
     });
-    return latestResizeRecord(
-      events.items.filter((e) => e.involvedObject?.uid === c.metadata.uid),
-      c.spec.size,
-    );
+    return events.items.filter((e) => e.involvedObject?.uid === c.metadata.uid);
   }
 
   private async writeStatus(c: EtcdCluster, o: Observed, step: Step, log: Logger): Promise<void> {
-    let resize: ResizeRecord | undefined;
-    try {
-      resize = await this.resizeRecord(c);
-    } catch (err) {
-      log.warn({ err: errorText(err) }, 'could not read ResizeRequested events');
+    let requests: ResizeEventLike[] | undefined;
+    // Who asked is looked up once, on the pass that sees a resize begin; the record then lives in status.
+    if (resizeBegins(c)) {
+      try {
+        requests = await this.resizeRequests(c);
+      } catch (err) {
+        log.warn({ err: errorText(err) }, 'could not read ResizeRequested events: the resize is recorded without who asked');
+      }
     }
-    const status = deriveStatus({ observed: o, step, resize }, new Date().toISOString());
-    const prev = c.status;
-    if (statusEqual(prev, status)) return;
+    await this.write(c, deriveStatus({ observed: o, step, requests }, new Date().toISOString()));
+  }
+
+  private async writeFailure(c: EtcdCluster, reason: string, message: string, log: Logger): Promise<void> {
+    try {
+      await this.write(c, failureStatus(c, reason, message, new Date().toISOString()));
+    } catch (err) {
+      log.warn({ err: errorText(err) }, 'could not write the status of a failed pass');
+    }
+  }
+
+  /** Written through the status subresource only when it changed, with the Events its transitions deserve. */
+  private async write(c: EtcdCluster, status: EtcdClusterStatus): Promise<void> {
+    if (statusEqual(c.status, status)) return;
     await this.kube.patchStatus(c, status);
-    await this.statusEvents(c, prev, status);
+    await this.statusEvents(c, c.status, status);
   }
 
   /** Events on transitions only, so a blocked cluster does not flood the Event stream. */
@@ -297,7 +308,11 @@ export class Reconciler {
       await this.event(c, 'Warning', now.reason, now.message);
     }
     const lr = next.lastResize;
-    if (lr?.completedAt && lr.completedAt !== prev?.lastResize?.completedAt) {
+    const open = prev?.lastResize;
+    if (open && !open.completedAt && lr && (lr.to !== open.to || lr.startedAt !== open.startedAt)) {
+      await this.event(c, 'Normal', 'ResizeSuperseded', `resize ${open.from} -> ${open.to} stopped at ${lr.from} voting members: a resize to ${lr.to} was requested${lr.requestedBy ? ` by ${lr.requestedBy}` : ''}`);
+    }
+    if (lr?.completedAt && lr.completedAt !== open?.completedAt) {
       await this.event(c, 'Normal', 'ResizeCompleted', `resize ${lr.from} -> ${lr.to} completed${lr.requestedBy ? ` (requested by ${lr.requestedBy})` : ''}`);
     }
   }

@@ -28,6 +28,22 @@ export function pvcName(cluster: string, ordinal: number): string {
 }
 
 /**
+ * The one parser of ordinals: k of a name PREFIX-k (k decimal, no leading zeros), e.g. NAME-k for members and
+ * pods, data-NAME-k for PVCs; with no prefix, the number after the last '-'. Undefined when the name has none.
+ * Ordinals are compared as numbers, never names as text ("demo-10" sorts after "demo-9").
+ */
+export function ordinalOf(name: string, prefix?: string): number | undefined {
+  const m = /^(.*)-(0|[1-9]\d*)$/.exec(name);
+  if (!m || (prefix !== undefined && m[1] !== prefix)) return undefined;
+  return Number(m[2]);
+}
+
+/** The ordinal of PVC data-NAME-k. */
+export function pvcOrdinal(cluster: string, pvc: string): number | undefined {
+  return ordinalOf(pvc, `${DATA_VOLUME}-${cluster}`);
+}
+
+/**
  * The ordinal a peer URL belongs to, or undefined when the URL is not one this controller names.
  * A learner that has not started yet has no name in etcd's list: its peer URL is its identity.
  */
@@ -38,9 +54,10 @@ export function ordinalFromPeerURL(cluster: string, namespace: string, url: stri
   } catch {
     return undefined;
   }
-  const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`^${escaped(cluster)}-(\\d+)\\.${escaped(cluster)}\\.${escaped(namespace)}\\.svc(\\.cluster\\.local)?$`).exec(host);
-  return m ? Number(m[1]) : undefined;
+  const [first, ...rest] = host.split('.');
+  const domain = rest.join('.');
+  const ours = domain === `${cluster}.${namespace}.svc` || domain === `${cluster}.${namespace}.svc.cluster.local`;
+  return ours ? ordinalOf(first, cluster) : undefined;
 }
 
 /** etcd member IDs are 64-bit: etcd3 gives decimal strings; we show and store 16 lower-case hex digits. */

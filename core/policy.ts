@@ -1,10 +1,14 @@
-// The admission policy for resizes (SPEC.md, "Admission policy"): pure, shared by the webhook and the
-// plugin's preflight so both give the same verdict and the same words.
+// The admission policy (SPEC.md, "Admission policy"): pure, shared by the webhook and the plugin's preflight so
+// both give the same verdict and the same words. Resizes are judged on the plan the controller would follow
+// (core/resize-plan.ts), counting healthy members only.
 import { Annotations, DEFAULT_MAX_SIZE, MIN_SIZE, type EtcdClusterStatus, type MemberStatus } from './api.js';
 import { findCondition } from './conditions.js';
-import { byOrdinal, healthyVoting, isFormed, ordinalOf, quorum, voting } from './quorum.js';
+import { byOrdinal, healthyVoting, isFormed, voting } from './membership.js';
+import { checkName, checkSpecChange } from './object-rules.js';
+import { faultTolerance, quorum } from './quorum.js';
+import { planResize, planStart, type ResizePlan } from './resize-plan.js';
 
-export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5';
+export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7';
 
 export interface ResizeRequest {
   operation: 'CREATE' | 'UPDATE';
@@ -30,7 +34,7 @@ export interface PolicyVerdict {
   rule?: RuleId;
   /** Denial: names the rule, the numbers, what to do next. */
   message?: string;
-  /** W1..W3 texts, each starting with its id, e.g. "W1: ...". */
+  /** W1..W4 texts, each starting with its id, e.g. "W1: ...". */
   warnings: string[];
   /** Rules force-resize bypassed (W3 names them). */
   bypassed: RuleId[];
@@ -53,6 +57,8 @@ interface Facts {
   unhealthy: MemberStatus[];
   formed: boolean;
   inProgress: boolean;
+  /** The steps the controller would take, healthy members counted. */
+  plan: ResizePlan;
 }
 
 interface Finding {
@@ -101,11 +107,10 @@ export function evaluateResize(req: ResizeRequest): PolicyVerdict {
     unhealthy: byOrdinal(voting(req.status).filter((m) => !m.healthy)),
     formed: isFormed(req.status),
     inProgress: isInProgress(req.status, req.generation),
+    // Without the name (never from the webhook or the plugin), the members' names still carry it.
+    plan: planResize(req.name ?? voting(req.status)[0]?.name.replace(/-\d+$/, '') ?? 'NAME', planStart(req.oldSize ?? newSize, req.status), newSize, req.status),
   };
-  const warnings = [...parityWarning];
-  if (req.oldSize !== undefined && req.oldSize > 1 && newSize === 1) {
-    warnings.push(`W2: shrinking ${cluster} from ${req.oldSize} to 1 leaves no fault tolerance: losing that member makes etcd unavailable`);
-  }
+  const warnings = [...parityWarning, ...planWarnings(facts)];
   // Nothing built yet: there is no membership to protect.
   if (!facts.formed && !facts.inProgress) return allow(warnings, []);
 
@@ -116,6 +121,44 @@ export function evaluateResize(req: ResizeRequest): PolicyVerdict {
   if (!req.forceResize) return deny(findings[0].rule, findings[0].message);
   for (const f of findings) warnings.push(`W3: ${Annotations.forceResize} bypassed ${f.rule}: ${f.brief}`);
   return allow(warnings, findings.map((f) => f.rule));
+}
+
+/** What an admission of the EtcdCluster main resource is judged on (the webhook's inputs); `name` is undefined on a CREATE by generateName. */
+export interface ObjectAdmission extends ResizeRequest {
+  oldSpec?: unknown;
+  newSpec: unknown;
+}
+
+/** The whole policy for the main resource: the name (V6, CREATE), fields applied only at creation (V7, UPDATE), then the resize rules. */
+export function evaluateAdmission(req: ObjectAdmission): PolicyVerdict {
+  const finding = req.operation === 'CREATE' ? checkName(req.name) : checkSpecChange(req.name ?? 'the cluster', req.oldSpec, req.newSpec);
+  if (finding) return deny(finding.rule, finding.message);
+  return evaluateResize(req);
+}
+
+/**
+ * W2 and W4, from the plan: said on every resize that ends tolerating no failure or keeps an unhealthy member,
+ * so the user sees it where they confirm (the plugin) and in the API server's answer (the webhook).
+ */
+function planWarnings(f: Facts): string[] {
+  const { plan } = f;
+  if (f.oldSize === undefined || f.newSize === f.oldSize || plan.steps.length === 0) return [];
+  const out: string[] = [];
+  const end = plan.steps[plan.steps.length - 1];
+  if (plan.toleratesAfter <= 0) {
+    const numbers = `${end.healthy} healthy of ${end.voting} voting, quorum ${end.quorum}`;
+    out.push(plan.toleratesAfter === 0
+      ? `W2: when resized from ${plan.from} to ${plan.to}, ${f.cluster} tolerates no failure (${numbers}): losing one more member makes etcd unavailable`
+      : `W2: when resized from ${plan.from} to ${plan.to}, ${f.cluster} has no quorum (${numbers}): etcd is unavailable`);
+  }
+  const leaving = plan.steps.filter((s) => s.acts.some((a) => a.action === 'remove-member')).map((s) => s.member);
+  if (leaving.length > 0 && plan.unhealthyKept.length > 0) {
+    const sick = plan.unhealthyKept.join(', ');
+    const after = plan.toleratesAfter < 0 ? 'it has no quorum' : `it tolerates ${plan.toleratesAfter} failure(s) instead of ${faultTolerance(plan.to)}`;
+    out.push(`W4: shrinking ${f.cluster} from ${plan.from} to ${plan.to} keeps unhealthy ${sick} (members leave from the highest ordinal down: ` +
+      `${leaving.join(', ')}); when done ${after}: repair ${sick} (${f.statusCmd})`);
+  }
+  return out;
 }
 
 function checkV2(f: Facts): Finding | undefined {
@@ -165,26 +208,21 @@ function checkV4(f: Facts): Finding | undefined {
   };
 }
 
-/** Members leave from the highest ordinal down; each step k keeps ordinals 0..k-1 and must keep their quorum. */
+/** Members leave from the highest ordinal down (the plan's order); each step must keep a healthy quorum. */
 function checkV5(f: Facts): Finding | undefined {
   if (!f.formed || f.oldSize === undefined || f.newSize >= f.oldSize) return undefined;
-  const members = voting(f.status);
-  for (let k = f.current - 1; k >= f.newSize; k--) {
-    const kept = byOrdinal(members.filter((m) => ordinalOf(m.name) < k));
-    const healthy = kept.filter((m) => m.healthy).length;
-    const q = quorum(k);
-    if (healthy >= q) continue;
-    const broken = kept.filter((m) => !m.healthy);
-    const numbers = `${healthy} healthy of the ${k} remaining, quorum is ${q}`;
-    return {
-      rule: 'V5',
-      message: `V5: shrinking ${f.cluster} from ${f.from} to ${f.newSize} would lose quorum at step k=${k} ` +
-        `(members leave from the highest ordinal down; going from ${k + 1} to ${k} members leaves ${numbers}). ` +
-        `Repair ${names(broken)} first, then retry (${f.statusCmd}); ${FORCE_HINT}.`,
-      brief: `step k=${k} would leave ${numbers} (repair ${names(broken)})`,
-    };
-  }
-  return undefined;
+  const broken = f.plan.steps.find((s) => s.tolerates < 0);
+  if (!broken) return undefined;
+  const k = broken.voting;
+  const numbers = `${broken.healthy} healthy of the ${k} remaining, quorum is ${broken.quorum}`;
+  const repair = broken.unhealthyKept.join(', ');
+  return {
+    rule: 'V5',
+    message: `V5: shrinking ${f.cluster} from ${f.from} to ${f.newSize} would lose quorum at step k=${k} ` +
+      `(members leave from the highest ordinal down; going from ${k + 1} to ${k} members leaves ${numbers}). ` +
+      `Repair ${repair} first, then retry (${f.statusCmd}); ${FORCE_HINT}.`,
+    brief: `step k=${k} would leave ${numbers} (repair ${repair})`,
+  };
 }
 
 function w1(size: number, maxSize: number): string {

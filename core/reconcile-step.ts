@@ -3,6 +3,7 @@
 // killed anywhere converges. Membership steps are taken only on the leader's own member list.
 import type { EtcdCluster } from './api.js';
 import { memberName, peerURL, pvcName } from './member-naming.js';
+import { joiningOrdinal, leavingOrder } from './membership.js';
 import { quorum } from './quorum.js';
 
 /** A learner whose pod has not started etcd this long after it was added is removed again (LESSONS rule 4). */
@@ -107,12 +108,15 @@ export function isProgressStep(step: Step): boolean {
   return !['idle', 'blocked', 'ensure-services', 'ensure-pdb', 'set-serving'].includes(step.kind);
 }
 
+/** A member whose peer URL this controller names, with its ordinal. */
+type Ours = ObservedMember & { ordinal: number };
+
 /**
  * A leaving member's pod is out of the client Service (label off) before it goes; wait until the Endpoints
  * no longer list it and CLIENT_DRAIN_MS have passed since the label came off, so clients stop sending to
  * it before it is removed. A pod already deleting, or none, has nothing to drain.
  */
-function drainWait(o: Observed, victim: ObservedMember & { ordinal: number }): Step | undefined {
+function drainWait(o: Observed, victim: Ours): Step | undefined {
   const pod = o.pods.find((p) => p.ordinal === victim.ordinal);
   if (!pod || pod.deleting || pod.serving) return undefined;
   if (pod.inClientEndpoints) {
@@ -125,8 +129,8 @@ function drainWait(o: Observed, victim: ObservedMember & { ordinal: number }): S
   return undefined;
 }
 
-function ours(members: ObservedMember[]): (ObservedMember & { ordinal: number })[] {
-  return members.filter((m): m is ObservedMember & { ordinal: number } => m.ordinal !== undefined);
+function ours(members: ObservedMember[]): Ours[] {
+  return members.filter((m): m is Ours => m.ordinal !== undefined);
 }
 
 /** The entries every member of the current list should have: join the cluster as it is now. */
@@ -154,195 +158,275 @@ function sameEntries(a: Record<string, MemberStartEntry> | undefined, b: Record<
 
 const names = (ms: { name: string }[]) => ms.map((m) => m.name).join(', ');
 
-export function nextStep(o: Observed): Step {
-  const { cluster } = o;
-  const name = cluster.metadata.name!;
-  const namespace = cluster.metadata.namespace!;
-  const size = cluster.spec.size;
-  if (cluster.metadata.deletionTimestamp) return { kind: 'idle' };
-  if (!o.servicesPresent) return { kind: 'ensure-services' };
 
-  const members = o.etcd.members;
-  const voting = members?.filter((m) => !m.isLearner);
-  // PDB follows the members etcd has; left alone while the list is unknown.
+/** What every phase past bootstrap decides on: etcd's member list (known) and what is derived from it. */
+interface Known {
+  o: Observed;
+  name: string;
+  namespace: string;
+  size: number;
+  members: ObservedMember[];
+  /** This controller's members (peer URLs it names). */
+  mine: Ours[];
+  voting: ObservedMember[];
+  replicasForMembers: number;
+  statefulSet: { replicas: number };
+}
+
+/**
+ * The one next step, from the first phase that has one: groundwork (Services, PDB), bootstrap (no StatefulSet
+ * yet), then with etcd's member list unknown the rejoin of kept members, else member objects, the leader
+ * requirement, client traffic, resume (a half-done change), shrink, grow and repair.
+ */
+export function nextStep(o: Observed): Step {
+  if (o.cluster.metadata.deletionTimestamp) return { kind: 'idle' };
+  const early = groundwork(o) ?? bootstrap(o);
+  if (early) return early;
+  if (!o.etcd.members) return membersUnknown(o);
+  const k = known(o, o.etcd.members);
+  return memberObjects(k) ?? requireLeader(k) ?? clientTraffic(k) ?? resume(k) ?? shrink(k) ?? grow(k) ?? repair(k);
+}
+
+function known(o: Observed, members: ObservedMember[]): Known {
+  const mine = ours(members);
+  return {
+    o,
+    name: o.cluster.metadata.name!,
+    namespace: o.cluster.metadata.namespace!,
+    size: o.cluster.spec.size,
+    members,
+    mine,
+    voting: members.filter((m) => !m.isLearner),
+    replicasForMembers: mine.length ? Math.max(...mine.map((m) => m.ordinal)) + 1 : 0,
+    statefulSet: o.statefulSet!,
+  };
+}
+
+/** Services first; the PDB follows the members etcd has and is left alone while the list is unknown. */
+function groundwork(o: Observed): Step | undefined {
+  if (!o.servicesPresent) return { kind: 'ensure-services' };
+  const voting = o.etcd.members?.filter((m) => !m.isLearner);
   const wantedMin = voting ? quorum(Math.max(voting.length, 1)) : o.pdb ? undefined : 1;
   if (wantedMin !== undefined && o.pdb?.minAvailable !== wantedMin) return { kind: 'ensure-pdb', minAvailable: wantedMin };
+  return undefined;
+}
 
-  if (!o.statefulSet) {
-    const bootstrap = memberName(name, 0);
-    if (!members && !o.memberEntries?.[bootstrap]) {
-      return {
-        kind: 'write-member-entries',
-        entries: {
-          [bootstrap]: { state: 'new', initialCluster: `${bootstrap}=${peerURL(name, namespace, 0)}`, addedAt: new Date(o.now).toISOString() },
-        },
-        message: `bootstrap member ${bootstrap} as a new cluster`,
-      };
-    }
-    return { kind: 'create-statefulset' };
+/** No StatefulSet yet: member 0's entry (a new cluster of itself), then the StatefulSet of one. */
+function bootstrap(o: Observed): Step | undefined {
+  if (o.statefulSet) return undefined;
+  const name = o.cluster.metadata.name!;
+  const bootstrapMember = memberName(name, 0);
+  if (!o.etcd.members && !o.memberEntries?.[bootstrapMember]) {
+    return {
+      kind: 'write-member-entries',
+      entries: {
+        [bootstrapMember]: { state: 'new', initialCluster: `${bootstrapMember}=${peerURL(name, o.cluster.metadata.namespace!, 0)}`, addedAt: new Date(o.now).toISOString() },
+      },
+      message: `bootstrap member ${bootstrapMember} as a new cluster`,
+    };
   }
+  return { kind: 'create-statefulset' };
+}
 
-  if (!members) {
-    const formed = (cluster.status?.members?.length ?? 0) > 0;
-    // PVCs kept from an earlier EtcdCluster of this name: a member alone serves nothing until its peers are
-    // back (no quorum), so start the pods of every kept PVC and let the old members find each other.
-    const kept = o.pvcs.filter((p) => p.ordinal >= o.statefulSet!.replicas && !p.deleting);
-    if (!formed && kept.length) {
-      // Every etcd pod starts from its entry (etcd --config-file), even with data; etcd then ignores the
-      // initial-cluster settings and rejoins as itself, so the entries only have to exist and be valid.
-      const resumed = o.pvcs.filter((p) => !p.deleting).map((p) => p.ordinal).sort((a, b) => a - b);
-      const missing = resumed.filter((k) => !o.memberEntries?.[memberName(name, k)]);
-      if (missing.length) {
-        const initialCluster = resumed.map((k) => `${memberName(name, k)}=${peerURL(name, namespace, k)}`).join(',');
-        const entries = { ...o.memberEntries };
-        for (const k of missing) entries[memberName(name, k)] = { state: 'existing', initialCluster, addedAt: new Date(o.now).toISOString() };
-        return { kind: 'write-member-entries', entries, message: `start entries for the members whose PVCs were kept (${missing.map((k) => memberName(name, k)).join(', ')})` };
-      }
-      return {
-        kind: 'scale-statefulset',
-        replicas: Math.max(...kept.map((p) => p.ordinal)) + 1,
-        message: `resume the members whose PVCs were kept (${kept.map((p) => p.name).join(', ')})`,
-      };
+/**
+ * etcd's member list unknown (no member answered): never "no members". A cluster that never formed here may
+ * sit on PVCs kept from an earlier EtcdCluster of this name; otherwise wait for member 0, or report.
+ */
+function membersUnknown(o: Observed): Step {
+  const name = o.cluster.metadata.name!;
+  const namespace = o.cluster.metadata.namespace!;
+  const formed = (o.cluster.status?.members?.length ?? 0) > 0;
+  // A member alone serves nothing until its peers are back (no quorum), so start the pods of every kept PVC
+  // and let the old members find each other.
+  const kept = o.pvcs.filter((p) => p.ordinal >= o.statefulSet!.replicas && !p.deleting);
+  if (!formed && kept.length) {
+    // Every etcd pod starts from its entry (etcd --config-file), even with data; etcd then ignores the
+    // initial-cluster settings and rejoins as itself, so the entries only have to exist and be valid.
+    const resumed = o.pvcs.filter((p) => !p.deleting).map((p) => p.ordinal).sort((a, b) => a - b);
+    const missing = resumed.filter((k) => !o.memberEntries?.[memberName(name, k)]);
+    if (missing.length) {
+      const initialCluster = resumed.map((k) => `${memberName(name, k)}=${peerURL(name, namespace, k)}`).join(',');
+      const entries = { ...o.memberEntries };
+      for (const k of missing) entries[memberName(name, k)] = { state: 'existing', initialCluster, addedAt: new Date(o.now).toISOString() };
+      return { kind: 'write-member-entries', entries, message: `start entries for the members whose PVCs were kept (${missing.map((k) => memberName(name, k)).join(', ')})` };
     }
-    return formed
-      ? { kind: 'blocked', reason: 'EtcdUnreachable', message: `etcd member list unknown: ${o.etcd.problem ?? 'no answer'}`, unhealthy: [] }
-      : { kind: 'wait', reason: 'WaitingForBootstrap', message: `waiting for ${memberName(name, 0)} to start and serve`, requeueMs: WAIT_REQUEUE_MS };
+    return {
+      kind: 'scale-statefulset',
+      replicas: Math.max(...kept.map((p) => p.ordinal)) + 1,
+      message: `resume the members whose PVCs were kept (${kept.map((p) => p.name).join(', ')})`,
+    };
   }
+  return formed
+    ? { kind: 'blocked', reason: 'EtcdUnreachable', message: `etcd member list unknown: ${o.etcd.problem ?? 'no answer'}`, unhealthy: [] }
+    : { kind: 'wait', reason: 'WaitingForBootstrap', message: `waiting for ${memberName(name, 0)} to start and serve`, requeueMs: WAIT_REQUEUE_MS };
+}
 
-  const mine = ours(members);
-  const replicasForMembers = mine.length ? Math.max(...mine.map((m) => m.ordinal)) + 1 : 0;
-
-  // A pod must find its start entry before the StatefulSet creates it.
+/**
+ * A pod must find its start entry before the StatefulSet creates it, and every member etcd has gets a pod
+ * (also rejoins a cluster whose PVCs outlived a deleted EtcdCluster).
+ */
+function memberObjects(k: Known): Step | undefined {
+  const { o, mine } = k;
   if (o.etcd.authoritative) {
-    const entries = desiredMemberEntries(o, members);
+    const entries = desiredMemberEntries(o, k.members);
     if (!sameEntries(o.memberEntries, entries)) {
       return { kind: 'write-member-entries', entries, message: `start entries for ${names(mine)}` };
     }
   }
-  // Every member etcd has gets a pod (also rejoins a cluster whose PVCs outlived a deleted EtcdCluster).
-  if (o.statefulSet.replicas < replicasForMembers) {
-    const starting = mine.filter((m) => m.ordinal >= o.statefulSet!.replicas);
-    return { kind: 'scale-statefulset', replicas: replicasForMembers, message: `start the pod(s) of ${names(starting)}` };
+  if (k.statefulSet.replicas < k.replicasForMembers) {
+    const starting = mine.filter((m) => m.ordinal >= k.statefulSet.replicas);
+    return { kind: 'scale-statefulset', replicas: k.replicasForMembers, message: `start the pod(s) of ${names(starting)}` };
   }
+  return undefined;
+}
 
-  if (!o.etcd.authoritative) {
-    const down = members.filter((m) => !m.isLearner && !m.healthy);
-    return {
-      kind: 'blocked',
-      reason: 'QuorumLost',
-      message: `no etcd leader: ${o.etcd.problem ?? 'quorum lost'}; repair member(s) ${names(down) || 'unknown'} (no membership change is made without a leader)`,
-      unhealthy: down.map((m) => m.name),
-    };
-  }
-  const leader = members.find((m) => m.id === o.etcd.leaderId);
+/** Membership steps are taken only on the leader's own member list. */
+function requireLeader(k: Known): Step | undefined {
+  if (k.o.etcd.authoritative) return undefined;
+  const down = k.voting.filter((m) => !m.healthy);
+  return {
+    kind: 'blocked',
+    reason: 'QuorumLost',
+    message: `no etcd leader: ${k.o.etcd.problem ?? 'quorum lost'}; repair member(s) ${names(down) || 'unknown'} (no membership change is made without a leader)`,
+    unhealthy: down.map((m) => m.name),
+  };
+}
 
-  // Client traffic goes only to voting members that stay: a learner refuses client requests, and a member
-  // about to leave (ordinal >= spec.size) is taken out of the client Service before leadership moves off it
-  // or it is removed, so clients are not sent to it while it goes (LESSONS rule 5).
-  for (const pod of [...o.pods].sort((a, b) => a.ordinal - b.ordinal)) {
+/**
+ * Client traffic goes only to voting members that stay: a learner refuses client requests, and a member about
+ * to leave (ordinal >= spec.size) is taken out of the client Service before leadership moves off it or it is
+ * removed, so clients are not sent to it while it goes (LESSONS rule 5).
+ */
+function clientTraffic(k: Known): Step | undefined {
+  for (const pod of [...k.o.pods].sort((a, b) => a.ordinal - b.ordinal)) {
     if (pod.deleting) continue;
-    const m = mine.find((x) => x.ordinal === pod.ordinal);
-    const want = !!m && !m.isLearner && pod.ordinal < size;
+    const m = k.mine.find((x) => x.ordinal === pod.ordinal);
+    const want = !!m && !m.isLearner && pod.ordinal < k.size;
     if (pod.serving !== want) {
-      const why = !m ? 'is not an etcd member' : m.isLearner ? 'is a learner' : want ? 'is a voting member' : `is leaving (spec.size ${size})`;
+      const why = !m ? 'is not an etcd member' : m.isLearner ? 'is a learner' : want ? 'is a voting member' : `is leaving (spec.size ${k.size})`;
       return { kind: 'set-serving', pod: pod.name, serving: want, message: `${pod.name} ${why}: ${want ? 'add it to' : 'take it out of'} client traffic` };
     }
   }
+  return undefined;
+}
 
-  // One membership change in flight: a learner is finished (promoted) or undone (removed) first.
-  const learner = mine.filter((m) => m.isLearner).sort((a, b) => b.ordinal - a.ordinal)[0];
-  if (learner) {
-    if (learner.ordinal >= size) {
-      return { kind: 'remove-member', member: learner, reason: 'ScaleDown', message: `learner ${learner.name} is beyond spec.size ${size}` };
-    }
-    const addedAt = o.memberEntries?.[learner.name]?.addedAt;
-    if (!learner.started) {
-      const age = addedAt ? o.now - Date.parse(addedAt) : 0;
-      if (age > LEARNER_START_TIMEOUT_MS) {
-        return {
-          kind: 'remove-member',
-          member: learner,
-          reason: 'LearnerNeverStarted',
-          message: `learner ${learner.name} did not start within ${LEARNER_START_TIMEOUT_MS / 1000}s of being added; removing it to retry`,
-        };
-      }
-      return { kind: 'wait', reason: 'WaitingForLearnerPod', message: `waiting for the pod of learner ${learner.name} to start etcd`, requeueMs: WAIT_REQUEUE_MS };
-    }
-    return { kind: 'promote', member: learner, addedAt };
+/**
+ * One membership change in flight at a time, and a half-done one first: a learner is finished (promoted) or
+ * undone (removed); a removal is finished by shrinking the StatefulSet, then dropping the removed member's data.
+ */
+function resume(k: Known): Step | undefined {
+  return resumeLearner(k) ?? finishRemoval(k);
+}
+
+function resumeLearner(k: Known): Step | undefined {
+  const { o } = k;
+  const learner = k.mine.filter((m) => m.isLearner).sort((a, b) => b.ordinal - a.ordinal)[0];
+  if (!learner) return undefined;
+  if (learner.ordinal >= k.size) {
+    return { kind: 'remove-member', member: learner, reason: 'ScaleDown', message: `learner ${learner.name} is beyond spec.size ${k.size}` };
   }
-
-  // A removal is finished before anything else: shrink the StatefulSet, then drop the removed member's data.
-  if (o.statefulSet.replicas > replicasForMembers) {
-    const leaving = o.pods.filter((p) => p.ordinal >= replicasForMembers).map((p) => p.name);
+  const addedAt = o.memberEntries?.[learner.name]?.addedAt;
+  if (learner.started) return { kind: 'promote', member: learner, addedAt };
+  const age = addedAt ? o.now - Date.parse(addedAt) : 0;
+  if (age > LEARNER_START_TIMEOUT_MS) {
     return {
-      kind: 'scale-statefulset',
-      replicas: replicasForMembers,
-      message: `stop the pod(s) of removed member(s) ${leaving.join(', ') || `>= ordinal ${replicasForMembers}`}`,
+      kind: 'remove-member',
+      member: learner,
+      reason: 'LearnerNeverStarted',
+      message: `learner ${learner.name} did not start within ${LEARNER_START_TIMEOUT_MS / 1000}s of being added; removing it to retry`,
     };
   }
-  const memberOrdinals = new Set(mine.map((m) => m.ordinal));
+  return { kind: 'wait', reason: 'WaitingForLearnerPod', message: `waiting for the pod of learner ${learner.name} to start etcd`, requeueMs: WAIT_REQUEUE_MS };
+}
+
+function finishRemoval(k: Known): Step | undefined {
+  const { o } = k;
+  if (k.statefulSet.replicas > k.replicasForMembers) {
+    const leaving = o.pods.filter((p) => p.ordinal >= k.replicasForMembers).map((p) => p.name);
+    return {
+      kind: 'scale-statefulset',
+      replicas: k.replicasForMembers,
+      message: `stop the pod(s) of removed member(s) ${leaving.join(', ') || `>= ordinal ${k.replicasForMembers}`}`,
+    };
+  }
+  const memberOrdinals = new Set(k.mine.map((m) => m.ordinal));
   const stale = o.pvcs
-    .filter((p) => p.ordinal >= o.statefulSet!.replicas && !memberOrdinals.has(p.ordinal))
+    .filter((p) => p.ordinal >= k.statefulSet.replicas && !memberOrdinals.has(p.ordinal))
     .sort((a, b) => a.ordinal - b.ordinal);
   for (const pvc of stale) {
     if (o.pods.some((p) => p.ordinal === pvc.ordinal)) {
-      return { kind: 'wait', reason: 'WaitingForPodDeletion', message: `waiting for pod ${memberName(name, pvc.ordinal)} to go before deleting ${pvc.name}`, requeueMs: WAIT_REQUEUE_MS };
+      return { kind: 'wait', reason: 'WaitingForPodDeletion', message: `waiting for pod ${memberName(k.name, pvc.ordinal)} to go before deleting ${pvc.name}`, requeueMs: WAIT_REQUEUE_MS };
     }
     if (!pvc.deleting) return { kind: 'delete-pvc', name: pvc.name, message: `${pvc.name} holds the data of a member no longer in etcd` };
   }
+  return undefined;
+}
 
-  const votingMine = mine.filter((m) => !m.isLearner).sort((a, b) => a.ordinal - b.ordinal);
-  const votingAll = voting!;
-  if (votingAll.length > size) {
-    const victim = votingMine[votingMine.length - 1];
-    if (!victim) return { kind: 'blocked', reason: 'ForeignMembers', message: `etcd has members this controller did not create (${names(votingAll)})`, unhealthy: [] };
-    const remaining = votingAll.filter((m) => m.id !== victim.id);
-    const healthyRemaining = remaining.filter((m) => m.healthy);
-    if (healthyRemaining.length < quorum(remaining.length)) {
-      const down = remaining.filter((m) => !m.healthy);
-      return {
-        kind: 'blocked',
-        reason: 'QuorumAtRisk',
-        message: `removing ${victim.name} would leave ${healthyRemaining.length} healthy of ${remaining.length} members (quorum ${quorum(remaining.length)}); repair ${names(down)} first`,
-        unhealthy: down.map((m) => m.name),
-      };
-    }
-    const draining = drainWait(o, victim);
-    if (draining) return draining;
-    if (leader && leader.id === victim.id) {
-      const to = healthyRemaining.sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))[0];
-      return { kind: 'move-leader', from: victim, to };
-    }
-    return { kind: 'remove-member', member: victim, reason: 'ScaleDown', message: `scale down ${votingAll.length} -> ${size}: remove ${victim.name}` };
+/**
+ * More voting members than spec.size: the next to leave (core/membership.ts) goes, drained of clients and
+ * relieved of leadership first, and only while the members that stay keep a healthy quorum.
+ */
+function shrink(k: Known): Step | undefined {
+  if (k.voting.length <= k.size) return undefined;
+  const victim = leavingOrder(k.mine.filter((m) => !m.isLearner), (m) => m.ordinal)[0];
+  if (!victim) return { kind: 'blocked', reason: 'ForeignMembers', message: `etcd has members this controller did not create (${names(k.voting)})`, unhealthy: [] };
+  const remaining = k.voting.filter((m) => m.id !== victim.id);
+  const healthyRemaining = remaining.filter((m) => m.healthy);
+  if (healthyRemaining.length < quorum(remaining.length)) {
+    const down = remaining.filter((m) => !m.healthy);
+    return {
+      kind: 'blocked',
+      reason: 'QuorumAtRisk',
+      message: `removing ${victim.name} would leave ${healthyRemaining.length} healthy of ${remaining.length} members (quorum ${quorum(remaining.length)}); repair ${names(down)} first`,
+      unhealthy: down.map((m) => m.name),
+    };
   }
+  const draining = drainWait(k.o, victim);
+  if (draining) return draining;
+  const leader = k.members.find((m) => m.id === k.o.etcd.leaderId);
+  if (leader && leader.id === victim.id) {
+    const to = [...healthyRemaining].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))[0];
+    return { kind: 'move-leader', from: victim, to };
+  }
+  return { kind: 'remove-member', member: victim, reason: 'ScaleDown', message: `scale down ${k.voting.length} -> ${k.size}: remove ${victim.name}` };
+}
 
-  const unhealthy = votingAll.filter((m) => !m.healthy);
-  if (votingAll.length < size) {
-    if (unhealthy.length) {
-      return {
-        kind: 'blocked',
-        reason: 'MemberUnhealthy',
-        message: `not adding a member while ${names(unhealthy)} ${unhealthy.length > 1 ? 'are' : 'is'} unhealthy; repair or remove it first`,
-        unhealthy: unhealthy.map((m) => m.name),
-      };
-    }
-    let k = 0;
-    while (memberOrdinals.has(k)) k++;
-    const pod = o.pods.find((p) => p.ordinal === k);
-    if (pod) {
-      // Only a gap below the StatefulSet's size leaves a pod at a non-member ordinal that the StatefulSet keeps.
-      return k < o.statefulSet.replicas
-        ? { kind: 'blocked', reason: 'OrphanPod', message: `pod ${pod.name} runs but is not an etcd member; delete it and ${pvcName(name, k)} to let ${pod.name} be added`, unhealthy: [] }
-        : { kind: 'wait', reason: 'WaitingForPodDeletion', message: `waiting for old pod ${pod.name} to go`, requeueMs: WAIT_REQUEUE_MS };
-    }
-    const pvc = o.pvcs.find((p) => p.ordinal === k);
-    if (pvc) {
-      return pvc.deleting
-        ? { kind: 'wait', reason: 'WaitingForPVCDeletion', message: `waiting for stale ${pvc.name} to be deleted`, requeueMs: WAIT_REQUEUE_MS }
-        : { kind: 'delete-pvc', name: pvc.name, message: `${pvc.name} holds old data and ${memberName(name, k)} is about to be added` };
-    }
-    return { kind: 'add-learner', name: memberName(name, k), ordinal: k, peerURL: peerURL(name, namespace, k) };
+/**
+ * Fewer voting members than spec.size: a learner at the joining ordinal (core/membership.ts), only with every
+ * voting member healthy, and only once that ordinal's old pod and PVC are gone.
+ */
+function grow(k: Known): Step | undefined {
+  if (k.voting.length >= k.size) return undefined;
+  const { o, name } = k;
+  const unhealthy = k.voting.filter((m) => !m.healthy);
+  if (unhealthy.length) {
+    return {
+      kind: 'blocked',
+      reason: 'MemberUnhealthy',
+      message: `not adding a member while ${names(unhealthy)} ${unhealthy.length > 1 ? 'are' : 'is'} unhealthy; repair or remove it first`,
+      unhealthy: unhealthy.map((m) => m.name),
+    };
   }
+  const ordinal = joiningOrdinal(k.mine.map((m) => m.ordinal));
+  const pod = o.pods.find((p) => p.ordinal === ordinal);
+  if (pod) {
+    // Only a gap below the StatefulSet's size leaves a pod at a non-member ordinal that the StatefulSet keeps.
+    return ordinal < k.statefulSet.replicas
+      ? { kind: 'blocked', reason: 'OrphanPod', message: `pod ${pod.name} runs but is not an etcd member; delete it and ${pvcName(name, ordinal)} to let ${pod.name} be added`, unhealthy: [] }
+      : { kind: 'wait', reason: 'WaitingForPodDeletion', message: `waiting for old pod ${pod.name} to go`, requeueMs: WAIT_REQUEUE_MS };
+  }
+  const pvc = o.pvcs.find((p) => p.ordinal === ordinal);
+  if (pvc) {
+    return pvc.deleting
+      ? { kind: 'wait', reason: 'WaitingForPVCDeletion', message: `waiting for stale ${pvc.name} to be deleted`, requeueMs: WAIT_REQUEUE_MS }
+      : { kind: 'delete-pvc', name: pvc.name, message: `${pvc.name} holds old data and ${memberName(name, ordinal)} is about to be added` };
+  }
+  return { kind: 'add-learner', name: memberName(name, ordinal), ordinal, peerURL: peerURL(name, k.namespace, ordinal) };
+}
+
+/** At size: an unhealthy member is reported by name (replacing it is for a person, or `kubectl etcd replace`). */
+function repair(k: Known): Step {
+  const unhealthy = k.voting.filter((m) => !m.healthy);
   if (unhealthy.length) {
     return { kind: 'blocked', reason: 'MemberUnhealthy', message: `member(s) ${names(unhealthy)} unhealthy; repair them`, unhealthy: unhealthy.map((m) => m.name) };
   }

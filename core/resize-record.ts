@@ -1,19 +1,28 @@
-// Who asked for a resize, from what to what, and when: written by the mutating webhook as annotations on the
-// EtcdCluster, or (for /scale, which cannot carry annotations) as the annotations of a ResizeRequested Event.
-// The controller reads either with the same parser to fill status.lastResize.
+// Who asked for a resize, from what to what, and when. The validating webhook records every accepted resize,
+// whichever way it came (an update of the EtcdCluster or its /scale subresource, which cannot carry
+// annotations), as a ResizeRequested Event on the EtcdCluster whose annotations hold the record, written before
+// it answers: so the record exists before the resize does, and nothing writes to the EtcdCluster for it. The
+// controller reads the newest one when it sees the resize begin and keeps it in status.lastResize.
 import { Annotations } from './api.js';
 
 export const RESIZE_REQUESTED_REASON = 'ResizeRequested';
 
 export interface ResizeRecord {
+  /** spec.size before the request. */
   from: number;
   to: number;
   requestedBy?: string;
-  /** RFC 3339 UTC */
+  /** RFC 3339 UTC, milliseconds: when the webhook accepted the request. */
   requestedAt?: string;
 }
 
-/** The four annotations of a record (what the mutating webhook patches in and the /scale Event carries). */
+/**
+ * The annotation keys of a record. They are an Event's, never the EtcdCluster's: a /scale resize could not
+ * update them there, so an intent recorded on the object could be false (the mutating webhook removes any).
+ */
+export const RECORD_ANNOTATIONS = [Annotations.intendedSize, Annotations.previousSize, Annotations.requestedBy, Annotations.requestedAt] as const;
+
+/** The four annotations of a ResizeRequested Event. */
 export function resizeRecordAnnotations(record: ResizeRecord): Record<string, string> {
   return {
     [Annotations.intendedSize]: String(record.to),
@@ -23,7 +32,7 @@ export function resizeRecordAnnotations(record: ResizeRecord): Record<string, st
   };
 }
 
-/** A record needs both sizes; a CREATE (intended-size alone) is not a resize. Empty strings read as absent. */
+/** A record needs both sizes. Empty strings read as absent. */
 export function parseResizeRecord(annotations: Record<string, string> | undefined): ResizeRecord | undefined {
   if (!annotations) return undefined;
   const to = parseSize(annotations[Annotations.intendedSize]);
@@ -41,14 +50,19 @@ export interface ResizeEventLike {
   metadata?: { annotations?: Record<string, string>; creationTimestamp?: Date | string };
 }
 
-/** The newest ResizeRequested Event recording a resize to `size`, as a record; undefined when none does. */
-export function latestResizeRecord(events: ResizeEventLike[], size: number): ResizeRecord | undefined {
+/**
+ * The request behind a resize to `size`: the newest ResizeRequested Event for that size, and (when given)
+ * requested after `after`, so that an old request for the same size never stands for a new resize.
+ */
+export function resizeRecordFor(events: ResizeEventLike[], size: number, after?: string): ResizeRecord | undefined {
+  const floor = after === undefined ? Number.NEGATIVE_INFINITY : Date.parse(after);
   let best: { record: ResizeRecord; at: number } | undefined;
   for (const e of events) {
     if (e.reason !== RESIZE_REQUESTED_REASON) continue;
     const record = parseResizeRecord(e.metadata?.annotations);
     if (!record || record.to !== size) continue;
     const at = Date.parse(record.requestedAt ?? String(e.metadata?.creationTimestamp ?? '')) || 0;
+    if (at <= floor) continue;
     if (!best || at >= best.at) best = { record, at };
   }
   return best?.record;

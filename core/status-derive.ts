@@ -1,16 +1,25 @@
 // status of an EtcdCluster, pure: derived on every pass from what was observed and the step chosen, so it
 // never freezes at a last good value. READY counts voting members etcd reports healthy whose pod is Ready.
-import { selectorFor, type Condition, type EtcdClusterStatus, type LastResize, type MemberStatus, type Phase } from './api.js';
+import { selectorFor, type Condition, type EtcdCluster, type EtcdClusterStatus, type MemberStatus, type Phase } from './api.js';
 import { findCondition } from './conditions.js';
-import { byOrdinal, quorum } from './quorum.js';
-import type { ResizeRecord } from './resize-record.js';
+import { beginsResize, nextLastResize } from './last-resize.js';
+import { byOrdinal } from './membership.js';
+import { quorum } from './quorum.js';
+import type { ResizeEventLike } from './resize-record.js';
 import { isProgressStep, type Observed, type Step } from './reconcile-step.js';
+
+/**
+ * Quorum lost this long (Available False, reason QuorumLost, since its lastTransitionTime) is taken as lost
+ * for good: phase Failed, the controller cannot go on without a person. Shorter losses (every pod restarted at
+ * once, a node rebooting) are Degraded.
+ */
+export const FAILED_AFTER_MS = 180_000;
 
 export interface StatusInput {
   observed: Observed;
   step: Step;
-  /** Who asked for the resize to spec.size (webhook annotations or the ResizeRequested Event), if known. */
-  resize?: ResizeRecord;
+  /** The cluster's ResizeRequested Events, read when this pass begins a resize (core/last-resize.ts). */
+  requests?: ResizeEventLike[];
 }
 
 function members(o: Observed): MemberStatus[] {
@@ -21,16 +30,33 @@ function members(o: Observed): MemberStatus[] {
   }
   return byOrdinal(
     seen.map((m) => ({ name: m.name, id: m.id, peerURL: m.peerURL, clientURL: m.clientURL, isLearner: m.isLearner, healthy: m.healthy })),
+    (m) => seen.find((x) => x.id === m.id)?.ordinal,
   );
 }
 
-function phaseOf(o: Observed, step: Step, list: MemberStatus[], everRunning: boolean): Phase {
+/** The cluster has reached a size before: from then on, growth is a resize and trouble is not "Creating". */
+function wasRunning(prev: EtcdClusterStatus | undefined): boolean {
+  return !!prev?.phase && !['Pending', 'Creating'].includes(prev.phase);
+}
+
+/** This pass begins a resize: the controller then reads who asked for it (the Events of deriveStatus's `requests`). */
+export function resizeBegins(c: EtcdCluster): boolean {
+  return beginsResize({ prev: c.status?.lastResize, target: c.spec.size, everRunning: wasRunning(c.status), lastSize: c.status?.size });
+}
+
+/** Failed only when quorum has been lost longer than FAILED_AFTER_MS; an unreadable member list never is. */
+function lostForGood(available: Condition, now: string): boolean {
+  return available.reason === 'QuorumLost' && Date.parse(now) - Date.parse(available.lastTransitionTime) >= FAILED_AFTER_MS;
+}
+
+function phaseOf(o: Observed, step: Step, list: MemberStatus[], available: Condition, now: string): Phase {
   if (!o.statefulSet && !list.length) return 'Pending';
+  // Until the cluster first reaches its size, anything short of Running is part of creating it.
+  const creating = !wasRunning(o.cluster.status);
+  if (available.status !== 'True') return creating ? 'Creating' : lostForGood(available, now) ? 'Failed' : 'Degraded';
   const voting = list.filter((m) => !m.isLearner);
-  const healthy = voting.filter((m) => m.healthy);
-  if (list.length && (!o.etcd.authoritative || healthy.length < quorum(voting.length))) return everRunning ? 'Failed' : 'Creating';
-  if (step.kind === 'blocked' || healthy.length < voting.length) return everRunning ? 'Degraded' : 'Creating';
-  if (isProgressStep(step) || voting.length !== o.cluster.spec.size) return everRunning ? 'Scaling' : 'Creating';
+  if (step.kind === 'blocked' || voting.some((m) => !m.healthy)) return creating ? 'Creating' : 'Degraded';
+  if (isProgressStep(step) || voting.length !== o.cluster.spec.size) return creating ? 'Creating' : 'Scaling';
   return 'Running';
 }
 
@@ -63,48 +89,44 @@ function condition(type: string, status: Condition['status'], reason: string, me
   return { type, status, reason, message, lastTransitionTime, observedGeneration: generation };
 }
 
-function lastResize(o: Observed, resize: ResizeRecord | undefined, everRunning: boolean, settled: boolean, size: number, now: string): LastResize | undefined {
-  const prev = o.cluster.status?.lastResize;
-  const to = o.cluster.spec.size;
-  let next: LastResize | undefined;
-  if (resize && resize.to === to) {
-    next = { from: resize.from, to, requestedBy: resize.requestedBy, startedAt: resize.requestedAt };
-  } else if (prev && prev.to === to) {
-    next = { ...prev };
-  } else if (everRunning && o.cluster.status?.size !== undefined && o.cluster.status.size !== to) {
-    // No record of who asked: the size etcd had is where the resize started (growing to the first size is no resize).
-    next = { from: o.cluster.status.size, to, startedAt: now };
-  } else {
-    return prev;
+/** Available: True with a healthy quorum and a leader; Unknown while no member answers; False when quorum is lost. */
+function availability(o: Observed, voting: MemberStatus[], leader: string | undefined, now: string): Condition {
+  const { cluster, etcd } = o;
+  const gen = cluster.metadata.generation;
+  const prev = cluster.status;
+  const healthy = voting.filter((m) => m.healthy).length;
+  if (!etcd.members) return condition('Available', 'Unknown', 'EtcdUnreachable', `etcd's member list could not be read: ${etcd.problem ?? 'no answer'}`, gen, prev, now);
+  if (leader && healthy >= quorum(voting.length)) {
+    return condition('Available', 'True', 'QuorumHealthy', `${healthy} of ${voting.length} voting members healthy, leader ${leader}`, gen, prev, now);
   }
-  const samePrev = prev && prev.to === next.to && prev.from === next.from && prev.startedAt === next.startedAt;
-  if (samePrev && prev.completedAt) next.completedAt = prev.completedAt;
-  else if (settled && size === to) next.completedAt = now;
-  else delete next.completedAt;
-  if (next.requestedBy === undefined) delete next.requestedBy;
-  if (next.startedAt === undefined) delete next.startedAt;
-  return next;
+  return condition('Available', 'False', 'QuorumLost', etcd.problem ?? `${healthy} of ${voting.length} voting members healthy, quorum is ${quorum(voting.length)}`, gen, prev, now);
 }
 
-export function deriveStatus({ observed: o, step, resize }: StatusInput, now: string): EtcdClusterStatus {
+/**
+ * Settled at spec.size: exactly that many voting members, no learner, nothing of a resize left to do, and the
+ * pod of every member etcd reports healthy Ready (what READY shows). A member that is unhealthy is not waited
+ * for: the resize cannot make it healthy.
+ */
+function settledAtSize(o: Observed, step: Step, list: MemberStatus[], readyPods: Set<string>): boolean {
+  if (!o.etcd.members || !o.etcd.authoritative || list.some((m) => m.isLearner)) return false;
+  return list.length === o.cluster.spec.size && !isProgressStep(step) && list.every((m) => !m.healthy || readyPods.has(m.name));
+}
+
+export function deriveStatus({ observed: o, step, requests }: StatusInput, now: string): EtcdClusterStatus {
   const prev = o.cluster.status;
   const gen = o.cluster.metadata.generation;
   const list = members(o);
   const voting = list.filter((m) => !m.isLearner);
   const healthyVoting = voting.filter((m) => m.healthy);
   const readyPods = new Set(o.pods.filter((p) => p.ready && !p.deleting).map((p) => p.name));
-  const everRunning = !!prev?.phase && !['Pending', 'Creating'].includes(prev.phase);
-  const phase = phaseOf(o, step, list, everRunning);
   const leader = o.etcd.authoritative ? list.find((m) => m.id === o.etcd.leaderId)?.name : undefined;
-  const settled = phase === 'Running';
+  const available = availability(o, voting, leader, now);
+  const phase = phaseOf(o, step, list, available, now);
+  const size = o.cluster.spec.size;
 
-  const available =
-    leader && healthyVoting.length >= quorum(voting.length)
-      ? condition('Available', 'True', 'QuorumHealthy', `${healthyVoting.length} of ${voting.length} voting members healthy, leader ${leader}`, gen, prev, now)
-      : condition('Available', 'False', o.etcd.members ? 'QuorumLost' : 'EtcdUnreachable', o.etcd.problem ?? `${healthyVoting.length} of ${voting.length} voting members healthy`, gen, prev, now);
   const progressing = isProgressStep(step)
-    ? condition('Progressing', 'True', everRunning ? 'Resizing' : 'Creating', `${voting.length} -> ${o.cluster.spec.size}: ${stepMessage(step)}`, gen, prev, now)
-    : condition('Progressing', 'False', voting.length === o.cluster.spec.size ? 'SizeReached' : 'Stalled', voting.length === o.cluster.spec.size ? `${voting.length} voting members as wanted` : stepMessage(step), gen, prev, now);
+    ? condition('Progressing', 'True', wasRunning(prev) ? 'Resizing' : 'Creating', stepMessage(step), gen, prev, now)
+    : condition('Progressing', 'False', voting.length === size ? 'SizeReached' : 'Stalled', voting.length === size ? `${voting.length} voting members as wanted` : stepMessage(step), gen, prev, now);
   // A learner not caught up yet is a resize in progress, not a degradation.
   const unhealthy = voting.filter((m) => !m.healthy).map((m) => m.name);
   const degraded =
@@ -124,9 +146,40 @@ export function deriveStatus({ observed: o, step, resize }: StatusInput, now: st
     selector: selectorFor(o.cluster.metadata.name!),
   };
   if (leader) status.leader = leader;
-  const lr = lastResize(o, resize, everRunning, settled, voting.length, now);
-  if (lr) status.lastResize = lr;
+  const lastResize = nextLastResize({
+    prev: prev?.lastResize,
+    target: size,
+    everRunning: wasRunning(prev),
+    votingNow: o.etcd.members ? voting.length : undefined,
+    lastSize: prev?.size,
+    requests,
+    settled: settledAtSize(o, step, list, readyPods),
+    now,
+  });
+  if (lastResize) status.lastResize = lastResize;
   return status;
+}
+
+/**
+ * The status of a pass that could not even observe the cluster (an API call refused, say): nothing is known
+ * now, so availability is Unknown and a condition says why nothing goes on; the cluster never sits with an
+ * empty or silent status.
+ */
+export function failureStatus(cluster: EtcdCluster, reason: string, message: string, now: string): EtcdClusterStatus {
+  const prev = cluster.status;
+  const gen = cluster.metadata.generation;
+  const progressing = findCondition(prev, 'Progressing') ?? condition('Progressing', 'Unknown', reason, 'not observed yet', gen, prev, now);
+  return {
+    ...prev,
+    observedGeneration: gen,
+    phase: wasRunning(prev) ? 'Degraded' : prev?.phase ?? 'Pending',
+    conditions: [
+      condition('Available', 'Unknown', reason, message, gen, prev, now),
+      progressing,
+      condition('Degraded', 'True', reason, message, gen, prev, now),
+    ],
+    selector: selectorFor(cluster.metadata.name!),
+  };
 }
 
 /** Equal for the purpose of writing: lastTransitionTime churn alone is not a change. */

@@ -14,12 +14,12 @@ export async function admit(endpoint: Endpoint, req: AdmissionRequest, ctx: Proc
   }
   const op = { ...req, operation };
   if (req.subResource === 'scale') {
-    // A Scale cannot carry annotations: /scale resizes are recorded by the validating side (an Event).
+    // A Scale cannot carry annotations, and the record is an Event the validating side writes.
     return endpoint === 'validate' ? validateScale(op, ctx) : { kind: 'Scale', response: { allowed: true } };
   }
   const isCluster = !req.subResource && (req.resource?.resource === PLURAL || req.kind?.kind === KIND);
   if (!isCluster) return { kind: 'other', response: { allowed: true }, note: 'not an EtcdCluster or its /scale' };
-  return endpoint === 'validate' ? validateEtcdCluster(op, ctx) : mutateEtcdCluster(op, ctx);
+  return endpoint === 'validate' ? validateEtcdCluster(op, ctx) : mutateEtcdCluster(op);
 }
 
 function isResizeOperation(op: string | undefined): op is 'CREATE' | 'UPDATE' {

@@ -36,7 +36,7 @@ export function createMetrics(defaults = true): WebhookMetrics {
     }),
     resizeEvents: new Counter({
       name: 'etcd_webhook_resize_events_total',
-      help: 'ResizeRequested Events written for /scale resizes, by result (created, failed, timeout).',
+      help: 'ResizeRequested Events written for accepted resizes, by result (created, failed, timeout).',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -1,5 +1,7 @@
-// Records a /scale resize (which cannot carry annotations) as a ResizeRequested Event on the EtcdCluster.
-// Fire and forget with a short timeout: the admission answer never waits for it or fails because of it.
+// Records every accepted resize, whichever way it came, as a ResizeRequested Event on the EtcdCluster
+// (core/resize-record.ts). Written before the admission answer, so it exists before the resize does and the
+// controller finds it on the pass that sees the resize begin; bounded by a short timeout, and never a reason
+// to fail the request (the resize is then recorded without who asked).
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, KIND } from '../core/api.js';
 import type { Logger } from '../core/log.js';
@@ -9,10 +11,11 @@ import type { WebhookMetrics } from './metrics.js';
 export interface ClusterRef { namespace: string; name: string; uid?: string }
 
 export interface ResizeRecorder {
-  record(cluster: ClusterRef, record: ResizeRecord): void;
+  /** Resolves once the Event is written, or failed, or EVENT_TIMEOUT_MS passed; never rejects. */
+  record(cluster: ClusterRef, record: ResizeRecord, via: string): Promise<void>;
 }
 
-const EVENT_TIMEOUT_MS = 3000;
+const EVENT_TIMEOUT_MS = 2000;
 
 export class EventResizeRecorder implements ResizeRecorder {
   private readonly api: CoreV1Api;
@@ -21,7 +24,7 @@ export class EventResizeRecorder implements ResizeRecorder {
     this.api = kc.makeApiClient(CoreV1Api);
   }
 
-  record(cluster: ClusterRef, record: ResizeRecord): void {
+  async record(cluster: ClusterRef, record: ResizeRecord, via: string): Promise<void> {
     const now = new Date();
     const create = this.api.createNamespacedEvent({
       namespace: cluster.namespace,
@@ -29,7 +32,7 @@ export class EventResizeRecorder implements ResizeRecorder {
         metadata: { generateName: `${cluster.name}.resize-`, namespace: cluster.namespace, annotations: resizeRecordAnnotations(record) },
         involvedObject: { apiVersion: API_VERSION, kind: KIND, name: cluster.name, namespace: cluster.namespace, uid: cluster.uid },
         reason: RESIZE_REQUESTED_REASON,
-        message: resizeEventMessage(record, '/scale'),
+        message: resizeEventMessage(record, via),
         type: 'Normal',
         source: { component: 'etcd-webhook' },
         reportingComponent: 'etcd-webhook',
@@ -42,7 +45,7 @@ export class EventResizeRecorder implements ResizeRecorder {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), EVENT_TIMEOUT_MS); });
     const target = `${cluster.namespace}/${cluster.name}`;
-    Promise.race([create.then(() => 'created' as const), timeout])
+    await Promise.race([create.then(() => 'created' as const), timeout])
       .then((result) => {
         this.metrics.resizeEvents.inc({ result });
         if (result === 'timeout') this.log.warn({ cluster: target }, `ResizeRequested Event not written within ${EVENT_TIMEOUT_MS} ms`);

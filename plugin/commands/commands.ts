@@ -26,8 +26,10 @@ export function registerCommands<T extends GlobalArgs>(y: Argv<T>, run: (task: (
       .option('wait', { type: 'boolean', default: true, describe: 'Wait until the resize is done (--no-wait to return at once)' })
       .option('timeout', { type: 'string', default: '10m', describe: 'How long to wait (e.g. 90s, 10m)' })
       .option('max-size', { type: 'number', default: DEFAULT_MAX_SIZE, describe: "The webhook's --max-size, for the preflight (the server-side dry run has the last word)" })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan and the server\'s verdict (a server-side dry run) and change nothing; with -o json|yaml as a document' })
       .example('$0 scale demo --replicas 3', 'Grow demo to 3 members, one learner at a time')
-      .epilog('Exit codes: 0 done, 1 error or not confirmed, 2 denied by policy, 3 timed out (the resize goes on), 130 interrupted while waiting (the resize goes on).'),
+      .example('$0 scale demo --replicas 3 --dry-run -o json', 'The plan with healthy members, quorum and tolerance after every action, and the verdict')
+      .epilog('Exit codes: 0 done (with --dry-run: allowed), 1 error or not confirmed, 2 denied by policy, 3 timed out (the resize goes on), 130 interrupted while waiting (the resize goes on).'),
     (a) => run(async () => (await import('./scale/run.js')).runScale(a as unknown as import('./scale/run.js').ScaleArgs), true))
     .command('completion <shell>', 'Print a shell completion script (bash or zsh)', (b) => b
       .positional('shell', { choices: ['bash', 'zsh'] as const, demandOption: true })

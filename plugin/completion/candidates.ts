@@ -31,7 +31,7 @@ export const COMMANDS: [string, string][] = [
 const GLOBAL_FLAGS = ['--kubeconfig', '--context', '--namespace', '-n', '--all-namespaces', '-A', '--output', '-o', '--color', '--help'];
 const COMMAND_FLAGS: Record<string, string[]> = {
   status: ['--watch', '-w'],
-  scale: ['--replicas', '--yes', '-y', '--wait', '--no-wait', '--timeout', '--max-size'],
+  scale: ['--replicas', '--yes', '-y', '--wait', '--no-wait', '--timeout', '--max-size', '--dry-run'],
 };
 /** Flags followed by a value, so that value is not taken for a command or a NAME. */
 const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--namespace', '-n', '--output', '-o', '--color', '--replicas', '--timeout', '--max-size']);

@@ -6,8 +6,11 @@ import type { Connection } from './connection.js';
 import { kubeRequest, kubeWatch, type KubeResponse } from './http.js';
 
 export const FIELD_MANAGER = 'kubectl-etcd';
-/** Member figures are extras: a slow member must not hold up the rest of `status`. */
-export const MEMBER_TIMEOUT_MS = 3_000;
+/**
+ * Member figures are extras: a member that does not answer at once (down, or a learner whose etcd is not
+ * listening yet) must not hold up the rest of `status`; a healthy one answers through the proxy in a few ms.
+ */
+export const MEMBER_TIMEOUT_MS = 400;
 
 /** The parts of core/v1 Pod the plugin shows. */
 export interface Pod {
@@ -21,9 +24,10 @@ export interface Pod {
   };
 }
 
-/** The parts of core/v1 Event the plugin shows. */
+/** The parts of core/v1 Event the plugin shows (and a ResizeRequested Event's record, in its annotations). */
 export interface KubeEvent {
-  metadata: { name: string; creationTimestamp?: string };
+  metadata: { name: string; creationTimestamp?: string; annotations?: Record<string, string> };
+  involvedObject?: { uid?: string };
   type?: string;
   reason?: string;
   message?: string;

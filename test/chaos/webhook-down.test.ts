@@ -60,12 +60,12 @@ it('denies resizes while the webhook is down, says why, breaks nothing else, and
   await waitRunning(env, NAME, 1);
   expect((await etcdctl(clientURL(NAME, env.ns, 0), ['get', 'while-webhook-down', '--print-value-only'])).trim()).toBe('yes');
 
-  // Back: the resize is admitted (and annotated by the mutating webhook) and done.
+  // Back: the resize is admitted (and recorded by the validating webhook) and done.
   await webhookReplicas(replicas);
   await env.kubectl(['-n', SYSTEM_NS, 'rollout', 'status', 'deployment/etcd-webhook', '--timeout=120s']);
   await waitFor(async () => (await env.tc.kubectl(['-n', env.ns, 'scale', 'etcdcluster', NAME, '--replicas=3', '--dry-run=server'])).code === 0,
     { timeoutMs: 60_000, intervalMs: 1000, what: 'the webhook to answer again' });
   await resize(env, NAME, 3);
   await waitRunning(env, NAME, 3);
-  expect((await getCluster(env.kubectl, env.ns, NAME)).metadata.annotations?.['etcd.k8s-operator.io/intended-size']).toBe('3');
+  expect((await getCluster(env.kubectl, env.ns, NAME)).status?.lastResize).toMatchObject({ from: 1, to: 3, requestedBy: 'admin' });
 });

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Annotations, CLUSTER_LABEL, type EtcdCluster } from '../../core/api.js';
+import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
 import { ROOT, run, useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
 import { getCluster, kubectlOf, type Kubectl } from './controller-harness.js';
 
@@ -241,8 +242,12 @@ describe('deployed on the local cluster', () => {
     await kubectl(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify({ apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name: NAME }, spec: { size: 1 } }) });
     const created = await convergedTo(1, 120_000);
     timings.create1 = (Date.now() - t0) / 1000;
-    // The mutating webhook (reached through its Service with the overlay's caBundle) annotated the CREATE.
-    expect(created.metadata.annotations?.[Annotations.intendedSize]).toBe('1');
+    // The mutating webhook answers through its Service with the overlay's caBundle: it refuses a name that
+    // cannot work before the schema does, and leaves no recorded intent on the object it admitted.
+    const badName = await tc.kubectl(['-n', ns, 'create', '--dry-run=server', '-f', '-'], { input: JSON.stringify({ apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name: '1bad' }, spec: { size: 1 } }) });
+    expect(badName.code).not.toBe(0);
+    expect(badName.stderr).toMatch(/admission webhook "mutate\.etcd\.k8s-operator\.io" denied the request: V6: /);
+    expect(RECORD_ANNOTATIONS.filter((k) => created.metadata.annotations?.[k] !== undefined)).toEqual([]);
     // The validating webhook answers through the Service too.
     const tooBig = await tc.kubectl(['-n', ns, 'scale', 'etcdcluster', NAME, '--replicas', '8']);
     expect(tooBig.code).not.toBe(0);
@@ -252,7 +257,10 @@ describe('deployed on the local cluster', () => {
     await kubectl(['-n', ns, 'patch', 'etcdcluster', NAME, '--type', 'merge', '-p', '{"spec":{"size":3}}']);
     const grown = await convergedTo(3, 180_000);
     timings.resize1to3 = (Date.now() - t1) / 1000;
-    expect(grown.metadata.annotations).toMatchObject({ [Annotations.previousSize]: '1', [Annotations.intendedSize]: '3', [Annotations.requestedBy]: 'admin' });
+    // The validating webhook recorded the request (an Event: the object carries no intent), the controller read it.
+    expect(RECORD_ANNOTATIONS.filter((k) => grown.metadata.annotations?.[k] !== undefined)).toEqual([]);
+    const requests = JSON.parse(await kubectl(['-n', ns, 'get', 'events', '--field-selector', `involvedObject.name=${NAME},reason=ResizeRequested`, '-o', 'json'])) as { items: { metadata: { annotations: Record<string, string> } }[] };
+    expect(requests.items.map((e) => e.metadata.annotations)).toContainEqual(expect.objectContaining({ [Annotations.previousSize]: '1', [Annotations.intendedSize]: '3', [Annotations.requestedBy]: 'admin' }));
     expect(grown.status?.lastResize).toMatchObject({ from: 1, to: 3, requestedBy: 'admin' });
     expect(grown.status?.lastResize?.completedAt).toBeDefined();
     // The work was done by the Lease holder, one of the controller's pods (no other controller runs on this instance).

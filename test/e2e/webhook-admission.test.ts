@@ -4,22 +4,17 @@
 // through the status subresource to make healthy, degraded and in-progress clusters.
 // Run with ETCDOP_TEST_CLUSTER=webhook.
 import { jest } from '@jest/globals';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { issueCert, makeCa } from '../../bench/lib-tls-fixture.js';
 import { Annotations, type EtcdCluster, type EtcdClusterStatus } from '../../core/api.js';
-import { ROOT, useTestCluster, waitFor, type RunResult, type TestCluster } from '../helpers/cluster.js';
+import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
+import { useTestCluster, waitFor, type RunResult, type TestCluster } from '../helpers/cluster.js';
+import { installWebhook, type InstalledWebhook } from './webhook-harness.js';
 
 jest.setTimeout(10 * 60_000);
 
 let tc: TestCluster;
-let sysNs: string;
 let ns: string;
-let dir: string;
-let suffix: string;
-const clusterScoped: string[][] = [];
+let webhook: InstalledWebhook | undefined;
 
 async function kubectl(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
   return tc.kubectl(args, { ...opts, timeoutMs: 60_000 });
@@ -31,85 +26,16 @@ async function must(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-const apply = (docs: unknown[]) => must(['apply', '-f', '-'], docs.map((d) => JSON.stringify(d)).join('\n'));
-
-/** The webhook's own manifests, moved into this test's namespace, with cluster-wide names made unique. */
-function webhookManifests(caBundle: string): { workload: any[]; webhooks: any[] } {
-  const base = join(ROOT, 'manifests/base/webhook');
-  const docs = readdirSync(base).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-    .flatMap((f) => parseAllDocuments(readFileSync(join(base, f), 'utf8')).map((d) => d.toJS() as any)).filter(Boolean);
-  const workload: any[] = [];
-  const webhooks: any[] = [];
-  for (const d of docs) {
-    switch (d.kind) {
-      case 'PodDisruptionBudget':
-        break; // policy/v1 is not served by the 1.20 API server (the local overlay patches it)
-      case 'ClusterRole':
-        d.metadata.name = `etcd-webhook-${suffix}`;
-        clusterScoped.push(['clusterrole', d.metadata.name]);
-        workload.push(d);
-        break;
-      case 'ClusterRoleBinding':
-        d.metadata.name = `etcd-webhook-${suffix}`;
-        d.roleRef.name = `etcd-webhook-${suffix}`;
-        d.subjects[0].namespace = sysNs;
-        clusterScoped.push(['clusterrolebinding', d.metadata.name]);
-        workload.push(d);
-        break;
-      case 'Deployment':
-        d.metadata.namespace = sysNs;
-        d.spec.replicas = 1; // one is enough here and spares the shared CPUs
-        workload.push(d);
-        break;
-      case 'ValidatingWebhookConfiguration':
-      case 'MutatingWebhookConfiguration':
-        d.metadata.name = `etcd-webhook-${suffix}`;
-        clusterScoped.push([d.kind.toLowerCase(), d.metadata.name]);
-        for (const w of d.webhooks) {
-          w.clientConfig.service.namespace = sysNs;
-          w.clientConfig.caBundle = caBundle;
-          // Only this test's namespace: other tests on the same instance are not subject to it.
-          w.namespaceSelector = { matchLabels: { 'etcdop-webhook-e2e': suffix } };
-        }
-        webhooks.push(d);
-        break;
-      default:
-        d.metadata.namespace = sysNs;
-        workload.push(d);
-    }
-  }
-  return { workload, webhooks };
-}
-
 beforeAll(async () => {
   tc = await useTestCluster();
   await tc.installCrd();
-  sysNs = await tc.createNamespace('whsys');
   ns = await tc.createNamespace('wh');
-  suffix = ns;
-  await must(['label', 'namespace', ns, `etcdop-webhook-e2e=${suffix}`]);
-
-  dir = mkdtempSync(join(tmpdir(), 'webhook-e2e-'));
-  const ca = makeCa(dir);
-  const serving = issueCert(ca, 'serving', [`etcd-webhook.${sysNs}.svc`, `etcd-webhook.${sysNs}.svc.cluster.local`]);
-  await must(['-n', sysNs, 'create', 'secret', 'tls', 'etcd-webhook-tls', `--cert=${serving.cert}`, `--key=${serving.key}`]);
-
-  const { workload, webhooks } = webhookManifests(readFileSync(ca.cert).toString('base64'));
-  await apply(workload);
-  await must(['-n', sysNs, 'rollout', 'status', 'deployment/etcd-webhook', '--timeout=120s']);
-  await apply(webhooks);
-  // Registered and reachable: a size above --max-size is denied by the webhook (the schema allows up to 9).
-  await waitFor(async () => {
-    const r = await kubectl(['-n', ns, 'create', '--dry-run=server', '-f', '-'], { input: clusterYaml('probe', 8) });
-    return r.code !== 0 && r.stderr.includes('V1:');
-  }, { timeoutMs: 60_000, intervalMs: 1000, what: 'the webhook to answer through its Service' });
+  webhook = await installWebhook(tc, ns, ns);
 }, 300_000);
 
 afterAll(async () => {
-  for (const [kind, name] of clusterScoped) await kubectl(['delete', kind, name, '--ignore-not-found']);
   if (ns) await tc.deleteNamespace(ns);
-  if (sysNs) await tc.deleteNamespace(sysNs);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await webhook?.remove();
 });
 
 function clusterYaml(name: string, size: number, annotations: Record<string, string> = {}): string {
@@ -200,29 +126,50 @@ describe('unsafe resizes are denied whichever way they are asked for', () => {
   });
 });
 
+/** The ResizeRequested Events of a cluster, oldest first. */
+async function resizeEvents(name: string): Promise<any[]> {
+  const list = JSON.parse(await must(['-n', ns, 'get', 'events', '--field-selector', `involvedObject.name=${name},reason=ResizeRequested`, '-o', 'json'])) as { items: any[] };
+  return list.items.sort((a, b) => String(a.metadata.annotations?.[Annotations.requestedAt]).localeCompare(String(b.metadata.annotations?.[Annotations.requestedAt])));
+}
+
+const recordOnObject = (c: EtcdCluster) => RECORD_ANNOTATIONS.filter((k) => c.metadata.annotations?.[k] !== undefined);
+
 describe('safe resizes pass and are recorded', () => {
-  it('main resource: annotations record the sizes, the requester and the time', async () => {
+  it('main resource: a ResizeRequested Event records the sizes, the requester and the time; the object carries no intent', async () => {
     await makeCluster('grow', 3, 'hhh');
     const before = Date.now();
     const r = await kubectl(['-n', ns, 'patch', 'etcdcluster', 'grow', '--type=merge', '-p', '{"spec":{"size":5}}']);
     expect(r.code).toBe(0);
     const c = await getCluster('grow');
     expect(c.spec.size).toBe(5);
-    const a = c.metadata.annotations ?? {};
-    expect(a[Annotations.intendedSize]).toBe('5');
-    expect(a[Annotations.previousSize]).toBe('3');
+    expect(recordOnObject(c)).toEqual([]);
+    // kubectl apply's own annotation is left alone.
+    expect(c.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toBeDefined();
+    // Written before the answer: there when the patch returns.
+    const events = await resizeEvents('grow');
+    expect(events).toHaveLength(1);
+    const a = events[0].metadata.annotations;
+    expect(a).toEqual(expect.objectContaining({ [Annotations.intendedSize]: '5', [Annotations.previousSize]: '3' }));
     expect(a[Annotations.requestedBy]).toMatch(/.+/);
-    expect(a[Annotations.requestedAt]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(Date.parse(a[Annotations.requestedAt])).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 - 5000);
-    // kubectl apply's own annotation survives the patch.
-    expect(a['kubectl.kubernetes.io/last-applied-configuration']).toBeDefined();
+    expect(a[Annotations.requestedAt]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(a[Annotations.requestedAt])).toBeGreaterThanOrEqual(before - 5000);
+    expect(events[0].involvedObject).toEqual(expect.objectContaining({ kind: 'EtcdCluster', name: 'grow', uid: c.metadata.uid }));
+    expect(events[0].message).toMatch(/^resize 3 -> 5 requested by .+ via an update of the EtcdCluster$/);
   });
 
-  it('CREATE records intended-size; an even size is allowed with warning W1 on the terminal', async () => {
+  it('a record annotation written by hand (or left by an earlier version) is removed: it could not be kept true', async () => {
+    const created = await kubectl(['-n', ns, 'apply', '-f', '-'], { input: clusterYaml('handwritten', 3, { [Annotations.intendedSize]: '7', team: 'db' }) });
+    expect(created.code).toBe(0);
+    const c = await getCluster('handwritten');
+    expect(recordOnObject(c)).toEqual([]);
+    expect(c.metadata.annotations?.team).toBe('db');
+  });
+
+  it('CREATE: an even size is allowed with warning W1 on the terminal, and no intent is recorded on the object', async () => {
     const created = await kubectl(['-n', ns, 'apply', '-f', '-'], { input: clusterYaml('even', 4) });
     expect(created.code).toBe(0);
     expect(created.stderr).toMatch(/Warning: W1: an even size \(4\)/);
-    expect((await getCluster('even')).metadata.annotations?.[Annotations.intendedSize]).toBe('4');
+    expect(recordOnObject(await getCluster('even'))).toEqual([]);
   });
 
   it('/scale: the resize is recorded as a ResizeRequested Event with the four annotations', async () => {
@@ -230,13 +177,10 @@ describe('safe resizes pass and are recorded', () => {
     const r = await kubectl(['-n', ns, 'scale', 'etcdcluster', 'viascale', '--replicas=5']);
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect((await getCluster('viascale')).spec.size).toBe(5);
-    const event = await waitFor(async () => {
-      const list = JSON.parse(await must(['-n', ns, 'get', 'events', '--field-selector', 'involvedObject.name=viascale,reason=ResizeRequested', '-o', 'json'])) as { items: any[] };
-      return list.items[0];
-    }, { timeoutMs: 20_000, what: 'the ResizeRequested Event of viascale' });
+    const [event] = await resizeEvents('viascale');
     expect(event.type).toBe('Normal');
     expect(event.involvedObject).toEqual(expect.objectContaining({ kind: 'EtcdCluster', name: 'viascale', namespace: ns }));
-    expect(event.message).toMatch(/^resize 3 -> 5 requested by .+ via \/scale$/);
+    expect(event.message).toMatch(/^resize 3 -> 5 requested by .+ via the \/scale subresource$/);
     expect(event.metadata.annotations).toEqual(expect.objectContaining({ [Annotations.intendedSize]: '5', [Annotations.previousSize]: '3' }));
     expect(event.metadata.annotations[Annotations.requestedBy]).toMatch(/.+/);
   });
@@ -267,21 +211,82 @@ describe('--dry-run=server shows the verdict and changes nothing', () => {
     const patched = await kubectl(['-n', ns, 'patch', 'etcdcluster', 'dry', '--type=merge', '-p', '{"spec":{"size":1}}', '--dry-run=server', '-o', 'json']);
     expect(patched.code).toBe(0);
     expect(patched.stderr).toMatch(/Warning: W2: /);
-    // The dry-run answer shows what would be recorded ...
-    expect((JSON.parse(patched.stdout) as EtcdCluster).metadata.annotations?.[Annotations.intendedSize]).toBe('1');
+    // The dry-run answer shows the object as it would be: size 1, no recorded intent ...
+    const answer = JSON.parse(patched.stdout) as EtcdCluster;
+    expect(answer.spec.size).toBe(1);
+    expect(recordOnObject(answer)).toEqual([]);
 
-    // ... and nothing was.
+    // ... and nothing was changed or recorded.
     const after = await getCluster('dry');
     expect(after.spec.size).toBe(3);
     expect(after.metadata.annotations).toEqual(before.metadata.annotations);
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    const events = JSON.parse(await must(['-n', ns, 'get', 'events', '--field-selector', 'involvedObject.name=dry,reason=ResizeRequested', '-o', 'json'])) as { items: unknown[] };
-    expect(events.items).toEqual([]);
+    expect(await resizeEvents('dry')).toEqual([]);
+  });
+});
+
+describe('bad input is refused at kubectl apply, with the limit or the reason; nothing is created', () => {
+  const notThere = async (namespace: string, name: string) => {
+    const r = await kubectl(['-n', namespace, 'get', 'etcdcluster', name]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/NotFound|not found/);
+  };
+
+  it.each([
+    ['1bad', 'it starts with "1", not a lower-case letter'],
+    ['a'.repeat(53), 'it is 53 characters, 1 more than the 52 that fit'],
+    ['a'.repeat(65), 'it is 65 characters, 13 more than the 52 that fit'],
+  ])('the name %s is denied by the webhook (V6), naming the limit', async (name, why) => {
+    const r = await kubectl(['-n', ns, 'apply', '-f', '-'], { input: clusterYaml(name, 3) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('denied the request: V6: ');
+    expect(r.stderr).toContain(why);
+    expect(r.stderr).toContain('at most 52 characters');
+    expect(r.stderr).toContain('DNS-1035 label');
+    await notThere(ns, name);
+  });
+
+  it('a 52-character name fits (NAME-8 and the revision label NAME-<10 characters> are within 63)', async () => {
+    const name = `n${'a'.repeat(51)}`;
+    const r = await kubectl(['-n', ns, 'apply', '-f', '-'], { input: clusterYaml(name, 3) });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    await must(['-n', ns, 'delete', 'etcdcluster', name]);
+  });
+
+  it('without the webhook the CRD schema refuses the same names (limit 52, DNS-1035 pattern)', async () => {
+    const bare = await tc.createNamespace('whschema');
+    try {
+      const long = await kubectl(['-n', bare, 'apply', '-f', '-'], { input: clusterYaml('a'.repeat(53), 3) });
+      expect(long.code).toBe(1);
+      expect(long.stderr).toMatch(/metadata\.name in body should be at most 52 chars long/);
+      const digit = await kubectl(['-n', bare, 'apply', '-f', '-'], { input: clusterYaml('1bad', 3) });
+      expect(digit.code).toBe(1);
+      expect(digit.stderr).toMatch(/metadata\.name in body should match '\^\[a-z\]/);
+      await notThere(bare, '1bad');
+      await notThere(bare, 'a'.repeat(53));
+    } finally {
+      await tc.deleteNamespace(bare);
+    }
+  });
+
+  it('a storage change on an existing cluster is denied (V7) with what to do instead; nothing changes', async () => {
+    await makeCluster('store', 3, 'hhh');
+    const before = await getCluster('store');
+    const yaml = clusterYaml('store', 3).replace('  storage:\n    emptyDir: true\n', '  storage:\n    size: 5Gi\n');
+    const r = await kubectl(['-n', ns, 'apply', '-f', '-'], { input: yaml });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('denied the request: V7: spec.storage of store cannot change (from emptyDir to size 5Gi)');
+    expect(r.stderr).toContain('would apply to nothing');
+    expect(r.stderr).toContain('create a new EtcdCluster');
+    const after = await getCluster('store');
+    expect(after.spec).toEqual(before.spec);
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
 });
 
 describe('the webhook pod', () => {
   it('logs one line per decision and counts them in /metrics', async () => {
+    const sysNs = webhook!.sysNs;
     const pod = (await must(['-n', sysNs, 'get', 'pods', '-l', 'app.kubernetes.io/name=etcd-webhook', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
     const logs = await tc.logs(sysNs, pod, 'webhook');
     const decisions = logs.split('\n').filter((l) => l.includes('"admission decision"')).map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -45,7 +45,7 @@ let caPem: Buffer;
 let server: Server;
 let reloader: TlsReloader;
 let port: number;
-const records: Array<{ cluster: ClusterRef; record: ResizeRecord }> = [];
+const records: Array<{ cluster: ClusterRef; record: ResizeRecord; via: string }> = [];
 const metrics = createMetrics(false);
 const keepAlive = () => new Agent({ keepAlive: true, ca: caPem, maxSockets: 16 });
 let agent: Agent;
@@ -68,7 +68,7 @@ beforeAll(async () => {
   const pair = await reloader.start();
   server = createWebhookServer({
     tls: pair,
-    context: { maxSize: 7, clusters: lookup, recorder: { record: (c, r) => records.push({ cluster: c, record: r }) }, now: () => new Date('2026-11-24T19:30:00.123Z') },
+    context: { maxSize: 7, clusters: lookup, recorder: { record: async (c, r, via) => { records.push({ cluster: c, record: r, via }); } }, now: () => new Date('2026-11-24T19:30:00.123Z') },
     metrics,
     log,
     ready: () => true,
@@ -122,14 +122,14 @@ function review(request: Record<string, unknown>): { apiVersion: string; kind: s
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: `uid-${++uidSeq}`, ...request } };
 }
 
-function clusterUpdate(oldSize: number, newSize: number, status: EtcdClusterStatus, more: { annotations?: Record<string, string>; dryRun?: boolean } = {}) {
-  const meta = { name: 'demo', namespace: 'ns', generation: 1, ...(more.annotations ? { annotations: more.annotations } : {}) };
+function clusterUpdate(oldSize: number, newSize: number, status: EtcdClusterStatus, more: { annotations?: Record<string, string>; dryRun?: boolean; oldSpec?: object; newSpec?: object } = {}) {
+  const meta = { name: 'demo', namespace: 'ns', uid: 'uid-demo', generation: 1, ...(more.annotations ? { annotations: more.annotations } : {}) };
   return review({
     kind: { group: 'etcd.k8s-operator.io', version: 'v1alpha1', kind: 'EtcdCluster' },
     resource: { group: 'etcd.k8s-operator.io', version: 'v1alpha1', resource: 'etcdclusters' },
     name: 'demo', namespace: 'ns', operation: 'UPDATE', userInfo: { username: 'alice' }, dryRun: more.dryRun ?? false,
-    object: { metadata: meta, spec: { size: newSize }, status },
-    oldObject: { metadata: meta, spec: { size: oldSize }, status },
+    object: { metadata: meta, spec: { size: newSize, ...more.newSpec }, status },
+    oldObject: { metadata: meta, spec: { size: oldSize, ...more.oldSpec }, status },
   });
 }
 
@@ -147,12 +147,13 @@ function scaleUpdate(name: string, oldReplicas: number, newReplicas: unknown, dr
 function applyPatch(doc: any, patchB64: string): any {
   const out = structuredClone(doc);
   for (const op of JSON.parse(Buffer.from(patchB64, 'base64').toString())) {
-    expect(op.op).toBe('add');
+    expect(op.op).toBe('remove');
     const tokens: string[] = op.path.split('/').slice(1).map((t: string) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = tokens.pop()!;
     let target = out;
     for (const t of tokens) target = target[t];
-    target[last] = op.value;
+    expect(target).toHaveProperty([last]);
+    delete target[last];
   }
   return out;
 }
@@ -186,25 +187,60 @@ describe('admission over HTTPS', () => {
     expect(forced.body.response.warnings).toEqual([expect.stringMatching(/^W3: .*bypassed V4/)]);
   });
 
-  it('patches a resize with the four annotations and keeps existing ones', async () => {
-    const body = clusterUpdate(3, 5, healthy3, { annotations: { team: 'db', [Annotations.intendedSize]: '3' } });
+  it('keeps no recorded intent on the object: a resize is not annotated; record annotations present are removed, others kept', async () => {
+    const plain = await post('/mutate', clusterUpdate(3, 5, healthy3, { annotations: { team: 'db' } }));
+    expect(plain.body.response).toEqual({ uid: expect.any(String), allowed: true });
+    const leftover = {
+      team: 'db', [Annotations.forceResize]: 'true',
+      [Annotations.intendedSize]: '1', [Annotations.previousSize]: '1', [Annotations.requestedBy]: 'old', [Annotations.requestedAt]: '2026-01-01T00:00:00Z',
+    };
+    const body = clusterUpdate(3, 5, healthy3, { annotations: leftover });
     const r = await post('/mutate', body);
     expect(r.body.response).toEqual(expect.objectContaining({ allowed: true, patchType: 'JSONPatch' }));
     const patched = applyPatch(body.request.object, r.body.response.patch);
-    expect(patched.metadata.annotations).toEqual({
-      team: 'db',
-      [Annotations.intendedSize]: '5',
-      [Annotations.previousSize]: '3',
-      [Annotations.requestedBy]: 'alice',
-      [Annotations.requestedAt]: '2026-11-24T19:30:00Z',
-    });
+    expect(patched.metadata.annotations).toEqual({ team: 'db', [Annotations.forceResize]: 'true' });
     expect(patched.spec).toEqual({ size: 5 });
   });
 
-  it('patches CREATE with intended-size, adding metadata.annotations when absent', async () => {
-    const object = { metadata: { name: 'demo' }, spec: { size: 3 } };
-    const r = await post('/mutate', review({ resource: { resource: 'etcdclusters' }, operation: 'CREATE', object }));
-    expect(applyPatch(object, r.body.response.patch).metadata).toEqual({ name: 'demo', annotations: { [Annotations.intendedSize]: '3' } });
+  it('CREATE: nothing to annotate; an unusable name is denied by the mutating webhook (before the schema) and the validating one (V6)', async () => {
+    const create = (name: string) => review({ resource: { resource: 'etcdclusters' }, operation: 'CREATE', name, namespace: 'ns', object: { metadata: { name }, spec: { size: 3 } } });
+    expect((await post('/mutate', create('demo'))).body.response).toEqual({ uid: expect.any(String), allowed: true });
+    for (const path of ['/mutate', '/validate']) {
+      for (const [name, why] of [['1bad', 'it starts with "1"'], ['x'.repeat(65), 'it is 65 characters, 13 more than the 52 that fit']]) {
+        const r = await post(path, create(name));
+        expect(r.body.response.allowed).toBe(false);
+        expect(r.body.response.status).toEqual({ code: 403, reason: 'Forbidden', message: expect.stringMatching(/^V6: the name /) });
+        expect(r.body.response.status.message).toContain(why);
+        expect(r.body.response.status.message).toContain('at most 52 characters');
+      }
+    }
+  });
+
+  it('V7: a storage or version change is denied with what to do instead', async () => {
+    const storage = await post('/validate', clusterUpdate(3, 3, healthy3, { oldSpec: { storage: { size: '1Gi' } }, newSpec: { storage: { size: '5Gi' } } }));
+    expect(storage.body.response.allowed).toBe(false);
+    expect(storage.body.response.status.message).toMatch(/^V7: spec\.storage of demo cannot change \(from size 1Gi to size 5Gi\)/);
+    const version = await post('/validate', clusterUpdate(3, 3, healthy3, { oldSpec: { version: '3.6.5' }, newSpec: { version: '3.6.6' } }));
+    expect(version.body.response.status.message).toMatch(/^V7: spec\.version of demo cannot change yet/);
+    const same = await post('/validate', clusterUpdate(3, 3, healthy3, { oldSpec: { storage: { size: '1Gi' } }, newSpec: { storage: { size: '1024Mi' } } }));
+    expect(same.body.response.allowed).toBe(true);
+  });
+
+  it('records an allowed resize of the main resource, before answering, never on a dry run', async () => {
+    records.length = 0;
+    await post('/validate', clusterUpdate(3, 5, oneDown));
+    expect(records).toEqual([]);
+    await post('/validate', clusterUpdate(3, 5, healthy3, { dryRun: true }));
+    expect(records).toEqual([]);
+    await post('/validate', clusterUpdate(3, 3, healthy3));
+    expect(records).toEqual([]);
+    const ok = await post('/validate', clusterUpdate(3, 5, healthy3));
+    expect(ok.body.response.allowed).toBe(true);
+    expect(records).toEqual([{
+      cluster: { namespace: 'ns', name: 'demo', uid: 'uid-demo' },
+      record: { from: 3, to: 5, requestedBy: 'alice', requestedAt: '2026-11-24T19:30:00.123Z' },
+      via: 'an update of the EtcdCluster',
+    }]);
   });
 
   it('does not patch an UPDATE that leaves the size alone', async () => {
@@ -215,7 +251,7 @@ describe('admission over HTTPS', () => {
   it('gives dry-run requests the same answers', async () => {
     const denied = await post('/validate', clusterUpdate(3, 5, oneDown, { dryRun: true }));
     expect(denied.body.response.status.message).toMatch(/^V4: /);
-    const patched = await post('/mutate', clusterUpdate(3, 5, healthy3, { dryRun: true }));
+    const patched = await post('/mutate', clusterUpdate(3, 5, healthy3, { dryRun: true, annotations: { [Annotations.intendedSize]: '3' } }));
     expect(patched.body.response.patchType).toBe('JSONPatch');
   });
 
@@ -230,7 +266,8 @@ describe('admission over HTTPS', () => {
     expect(ok.body.response).toEqual({ uid: expect.any(String), allowed: true });
     expect(records).toEqual([{
       cluster: { namespace: 'ns', name: 'healthy', uid: 'uid-healthy' },
-      record: { from: 3, to: 5, requestedBy: 'bob', requestedAt: '2026-11-24T19:30:00Z' },
+      record: { from: 3, to: 5, requestedBy: 'bob', requestedAt: '2026-11-24T19:30:00.123Z' },
+      via: 'the /scale subresource',
     }]);
     const forced = await post('/validate', scaleUpdate('forced', 3, 5));
     expect(forced.body.response.warnings).toEqual([expect.stringMatching(/^W3: /)]);

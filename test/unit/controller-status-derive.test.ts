@@ -3,19 +3,18 @@ import type { EtcdCluster } from '../../core/api.js';
 import { peerURL } from '../../core/member-naming.js';
 import { member, NAME, NS } from './controller-fixtures.js';
 import type { Observed, ObservedMember, Step } from '../../core/reconcile-step.js';
-import { deriveStatus, statusEqual } from '../../core/status-derive.js';
-import { Annotations } from '../../core/api.js';
-import { parseResizeRecord } from '../../core/resize-record.js';
+import { deriveStatus, failureStatus, FAILED_AFTER_MS, statusEqual } from '../../core/status-derive.js';
+import { RESIZE_REQUESTED_REASON, resizeRecordAnnotations } from '../../core/resize-record.js';
 
 const T = '2026-01-01T00:00:00.000Z';
 
 
-function observed(members: ObservedMember[] | undefined, opts: { size?: number; ready?: number[]; status?: EtcdCluster['status']; authoritative?: boolean; annotations?: Record<string, string> } = {}): Observed {
+function observed(members: ObservedMember[] | undefined, opts: { size?: number; ready?: number[]; status?: EtcdCluster['status']; authoritative?: boolean } = {}): Observed {
   const ready = new Set(opts.ready ?? members?.map((m) => m.ordinal!) ?? []);
   return {
     now: Date.parse(T),
     cluster: {
-      metadata: { name: NAME, namespace: NS, uid: 'u', generation: 7, annotations: opts.annotations },
+      metadata: { name: NAME, namespace: NS, uid: 'u', generation: 7 },
       spec: { size: opts.size ?? members?.filter((m) => !m.isLearner).length ?? 1 },
       status: opts.status,
     },
@@ -55,7 +54,8 @@ describe('deriveStatus', () => {
     expect(s.size).toBe(3);
     expect(s.members![3]).toMatchObject({ name: 'demo-3', isLearner: true });
     expect(s.phase).toBe('Scaling');
-    expect(cond(s, 'Progressing')).toMatchObject({ status: 'True', reason: 'Resizing', message: '3 -> 5: promoting learner demo-3 once it has caught up' });
+    // The step, not a "from -> to": the resize as asked for is status.lastResize.
+    expect(cond(s, 'Progressing')).toMatchObject({ status: 'True', reason: 'Resizing', message: 'promoting learner demo-3 once it has caught up' });
   });
 
   it('Creating while a new cluster grows to its first size', () => {
@@ -65,15 +65,48 @@ describe('deriveStatus', () => {
     expect(cond(s, 'Progressing')).toMatchObject({ status: 'True', reason: 'Creating' });
   });
 
-  it('etcd unreachable: the last members are kept but none claimed healthy, READY 0, phase Failed, Available False', () => {
+  it('etcd unreachable (every pod restarting): the last members kept, none claimed healthy, READY 0, Degraded, Available Unknown', () => {
     const prev = deriveStatus({ observed: observed([member(0), member(1), member(2)], { status: running }), step: idle }, T);
     const step: Step = { kind: 'blocked', reason: 'EtcdUnreachable', message: 'etcd member list unknown', unhealthy: [] };
     const s = deriveStatus({ observed: observed(undefined, { size: 3, status: prev }), step }, T);
     expect(s.members!.map((m) => m.healthy)).toEqual([false, false, false]);
     expect(s.readyReplicas).toBe(0);
-    expect(s.phase).toBe('Failed');
+    expect(s.phase).toBe('Degraded');
     expect(s.leader).toBeUndefined();
-    expect(cond(s, 'Available')).toMatchObject({ status: 'False', reason: 'EtcdUnreachable' });
+    expect(cond(s, 'Available')).toMatchObject({ status: 'Unknown', reason: 'EtcdUnreachable', message: "etcd's member list could not be read: no etcd member answered" });
+    expect(cond(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'EtcdUnreachable' });
+    // However long it lasts: an unreadable list is never "Failed" (a person may not be needed).
+    const later = deriveStatus({ observed: observed(undefined, { size: 3, status: s }), step }, new Date(Date.parse(T) + 10 * FAILED_AFTER_MS).toISOString());
+    expect(later.phase).toBe('Degraded');
+  });
+
+  it('quorum lost: Degraded at first, Failed once lost for FAILED_AFTER_MS (the clock is the Available condition)', () => {
+    const prev = deriveStatus({ observed: observed([member(0), member(1), member(2)], { status: running }), step: idle }, T);
+    const down = [member(0), member(1, { healthy: false }), member(2, { healthy: false })];
+    const step: Step = { kind: 'blocked', reason: 'QuorumLost', message: 'no etcd leader', unhealthy: ['demo-1', 'demo-2'] };
+    const at = (ms: number) => new Date(Date.parse(T) + ms).toISOString();
+    const lost = deriveStatus({ observed: observed(down, { size: 3, status: prev, authoritative: false }), step }, at(1000));
+    expect(lost.phase).toBe('Degraded');
+    expect(cond(lost, 'Available')).toMatchObject({ status: 'False', reason: 'QuorumLost', lastTransitionTime: at(1000) });
+    const still = deriveStatus({ observed: observed(down, { size: 3, status: lost, authoritative: false }), step }, at(1000 + FAILED_AFTER_MS - 1));
+    expect(still.phase).toBe('Degraded');
+    const failed = deriveStatus({ observed: observed(down, { size: 3, status: still, authoritative: false }), step }, at(1000 + FAILED_AFTER_MS));
+    expect(failed.phase).toBe('Failed');
+    // Back: Running again, and the clock starts over.
+    const back = deriveStatus({ observed: observed([member(0), member(1), member(2)], { status: failed }), step: idle }, at(2 * FAILED_AFTER_MS));
+    expect(back.phase).toBe('Running');
+    expect(cond(back, 'Available')).toMatchObject({ status: 'True', lastTransitionTime: at(2 * FAILED_AFTER_MS) });
+  });
+
+  it('a pass that could not observe the cluster says why in a condition (never an empty status)', () => {
+    const c = observed([member(0)]).cluster;
+    const s = failureStatus(c, 'ObserveFailed', 'could not read the objects of demo: 400 invalid label selector', T);
+    expect(s).toMatchObject({ observedGeneration: 7, phase: 'Pending', selector: 'etcd.k8s-operator.io/cluster=demo' });
+    expect(cond(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'ObserveFailed', message: 'could not read the objects of demo: 400 invalid label selector' });
+    expect(cond(s, 'Available')).toMatchObject({ status: 'Unknown', reason: 'ObserveFailed' });
+    const wasRunning = deriveStatus({ observed: observed([member(0)], { status: running }), step: idle }, T);
+    const again = failureStatus({ ...c, status: wasRunning }, 'ObserveFailed', 'x', T);
+    expect(again).toMatchObject({ phase: 'Degraded', members: wasRunning.members, size: 1 });
   });
 
   it('a refused step (quorum guard) makes the cluster Degraded with the message naming the member', () => {
@@ -83,13 +116,25 @@ describe('deriveStatus', () => {
     expect(cond(s, 'Degraded')).toMatchObject({ status: 'True', reason: 'QuorumAtRisk', message: 'repair demo-1 first' });
   });
 
-  it('lastResize from the webhook annotations, completed once etcd has the size', () => {
-    const annotations = { [Annotations.intendedSize]: '3', [Annotations.previousSize]: '1', [Annotations.requestedBy]: 'alice', [Annotations.requestedAt]: '2025-12-31T23:59:00Z' };
-    const resize = parseResizeRecord(annotations);
-    const during = deriveStatus({ observed: observed([member(0)], { size: 3, status: running, annotations }), step: { kind: 'add-learner', name: 'demo-1', ordinal: 1, peerURL: '' }, resize }, T);
-    expect(during.lastResize).toEqual({ from: 1, to: 3, requestedBy: 'alice', startedAt: '2025-12-31T23:59:00Z' });
-    const after = deriveStatus({ observed: observed([member(0), member(1), member(2)], { size: 3, status: during, annotations }), step: idle, resize }, '2026-01-01T00:00:09.000Z');
-    expect(after.lastResize).toEqual({ from: 1, to: 3, requestedBy: 'alice', startedAt: '2025-12-31T23:59:00Z', completedAt: '2026-01-01T00:00:09.000Z' });
+  it('lastResize from the ResizeRequested Event, completed once etcd has the size', () => {
+    const requests = [{ reason: RESIZE_REQUESTED_REASON, metadata: { annotations: resizeRecordAnnotations({ from: 1, to: 3, requestedBy: 'alice', requestedAt: '2025-12-31T23:59:00.250Z' }) } }];
+    const during = deriveStatus({ observed: observed([member(0)], { size: 3, status: { ...running, size: 1 } }), step: { kind: 'add-learner', name: 'demo-1', ordinal: 1, peerURL: '' }, requests }, T);
+    expect(during.lastResize).toEqual({ from: 1, to: 3, requestedBy: 'alice', startedAt: '2025-12-31T23:59:00.250Z' });
+    const after = deriveStatus({ observed: observed([member(0), member(1), member(2)], { size: 3, status: during }), step: idle }, '2026-01-01T00:00:09.000Z');
+    expect(after.lastResize).toEqual({ from: 1, to: 3, requestedBy: 'alice', startedAt: '2025-12-31T23:59:00.250Z', completedAt: '2026-01-01T00:00:09.000Z' });
+  });
+
+  it('lastResize completes when READY shows it: healthy members\' pods Ready; an unhealthy member is not waited for', () => {
+    const open = { ...running, size: 2, lastResize: { from: 2, to: 3, startedAt: T } };
+    const three = [member(0), member(1), member(2)];
+    const notReady = deriveStatus({ observed: observed(three, { size: 3, status: open, ready: [0, 1] }), step: idle }, T);
+    expect(notReady.lastResize?.completedAt).toBeUndefined();
+    const ready = deriveStatus({ observed: observed(three, { size: 3, status: notReady }), step: idle }, '2026-01-01T00:00:02.000Z');
+    expect(ready.lastResize?.completedAt).toBe('2026-01-01T00:00:02.000Z');
+    const sick = [member(0), member(1), member(2, { healthy: false })];
+    const shrunk = deriveStatus({ observed: observed(sick, { size: 3, status: { ...running, size: 5, lastResize: { from: 5, to: 3, startedAt: T } }, ready: [0, 1] }), step: { kind: 'blocked', reason: 'MemberUnhealthy', message: '', unhealthy: ['demo-2'] } }, T);
+    expect(shrunk.lastResize?.completedAt).toBe(T);
+    expect(shrunk.phase).toBe('Degraded');
   });
 
   it('lastResize without any record starts from the previous status.size', () => {

@@ -136,6 +136,81 @@ describe('kubectl-etcd against a stand-in API server', () => {
     expect(api.o.cluster.spec.size).toBe(1);
   });
 
+  test('status with a member that never answers: returns within its deadline and lists it', async () => {
+    const { kubeconfig } = await serve({
+      cluster: cluster(3, [member(0), member(1), member(2)]),
+      pods: [pod(0), pod(1), pod(2, false)],
+      live: { 'demo-0': live(0, 0, 100), 'demo-1': live(1, 0, 100) },
+      silent: ['demo-2'],
+    });
+    const t = Date.now();
+    const r = await run(BIN, ['status', 'demo'], kubeconfig);
+    const ms = Date.now() - t;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/- demo-2 \(etcd status via the pod proxy\): no answer within 400 ms/);
+    expect(r.stdout).toMatch(/demo-0\s+8e9e05c52164694d\s+leader\s+healthy\s+3\.4\.23/);
+    // Node start, the reads and the 400 ms deadline, never the 3 s it once waited.
+    expect(ms).toBeLessThan(2500);
+  });
+
+  test('scale --dry-run: the plan and the server verdict, nothing changed, exit 0', async () => {
+    const c = cluster(5, [0, 1, 2, 3, 4].map((i) => member(i % 3, { name: `demo-${i}`, id: `${i + 1}`.padStart(16, '0'), healthy: i !== 2 })));
+    const { kubeconfig } = await serve({ cluster: c });
+    const r = await run(BIN, ['scale', 'demo', '--replicas', '3', '--dry-run'], kubeconfig);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('1. remove demo-4 (voting 4, healthy 3, quorum 3, tolerates 0), delete PVC data-demo-4');
+    expect(r.stdout).toContain('2. remove demo-3 (voting 3, healthy 2, quorum 2, tolerates 0), delete PVC data-demo-3');
+    expect(r.stdout).toContain('Tolerates 1 failure now (2 with every member healthy), 0 when done.');
+    expect(r.stdout).toContain('Verdict: allowed by the API server (dry run), with 2 warning(s); nothing changed (--dry-run)');
+    expect(r.stderr).toContain('Warning: W4: shrinking demo from 5 to 3 keeps unhealthy demo-2');
+    expect(r.stderr).toContain('Warning: W2: when resized from 5 to 3, demo tolerates no failure');
+    expect(api.patches(true)).toHaveLength(1);
+    expect(api.patches(false)).toEqual([]);
+    expect(api.o.cluster.spec.size).toBe(5);
+  });
+
+  test('scale --dry-run -o json: toleratesNow, every action with the figures after it, the verdict', async () => {
+    const c = cluster(3, [member(0), member(1), member(2, { healthy: false })]);
+    const { kubeconfig } = await serve({ cluster: c, warnings: ['server says hi'] });
+    const r = await run(BIN, ['scale', 'demo', '--replicas', '2', '--dry-run', '-o', 'json'], kubeconfig);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toEqual({
+      cluster: 'demo', namespace: 'ns', from: 3, to: 2, toleratesNow: 0,
+      // demo-0 leads: no move of leadership; the unhealthy demo-2 leaves first, so nothing is lost.
+      steps: [
+        { action: 'remove-member', member: 'demo-2', votingAfter: 2, healthyAfter: 2, quorumAfter: 2, toleratesAfter: 0 },
+        { action: 'delete-pvc', member: 'demo-2', votingAfter: 2, healthyAfter: 2, quorumAfter: 2, toleratesAfter: 0 },
+      ],
+      verdict: { allowed: true, by: 'server', warnings: [expect.stringMatching(/^W1: /), expect.stringMatching(/^W2: /), 'server says hi'] },
+    });
+    expect(api.patches(false)).toEqual([]);
+  });
+
+  test('scale --dry-run denied: by the preflight (nothing sent) or by the server, exit 2 either way', async () => {
+    const sick = cluster(3, [member(0), member(1, { healthy: false }), member(2)]);
+    const { kubeconfig } = await serve({ cluster: sick });
+    const local = await run(BIN, ['scale', 'demo', '--replicas', '5', '--dry-run', '-o', 'json'], kubeconfig);
+    expect(local.code).toBe(2);
+    expect(JSON.parse(local.stdout).verdict).toEqual({ allowed: false, by: 'preflight', rule: 'V4', message: expect.stringMatching(/^V4: cannot grow demo from 3 to 5/), warnings: [] });
+    expect(api.requests.filter((q) => q.method === 'PATCH')).toEqual([]);
+    await api.stop();
+    const denying = await serve({ cluster: oneMember(), webhookDenies: 'V1: the requested size must be a whole number from 1 to 3; got 5.' });
+    const server = await run(BIN, ['scale', 'demo', '--replicas', '5', '--dry-run'], denying.kubeconfig);
+    expect(server.code).toBe(2);
+    expect(server.stdout).toContain('1. add demo-1 as learner, start pod demo-1, promote demo-1 (voting 2, quorum 2, tolerates 0)');
+    expect(server.stdout).toMatch(/Verdict: denied by the API server \(dry run\): admission webhook .* denied the request: V1: /);
+    expect(api.patches(false)).toEqual([]);
+  });
+
+  test('scale -o json without --dry-run is refused before anything is read', async () => {
+    const { kubeconfig } = await serve({ cluster: oneMember() });
+    const r = await run(BIN, ['scale', 'demo', '--replicas', '3', '-o', 'json', '--yes'], kubeconfig);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('add --dry-run');
+    expect(api.requests).toEqual([]);
+  });
+
   test('scale warnings: the policy warning once, a server-only warning too', async () => {
     const { kubeconfig } = await serve({ cluster: oneMember(), warnings: ['W1: an even size (2) tolerates no more failures than 1 (0 each); prefer 1 or 3', 'something else'] });
     const r = await run(BIN, ['scale', 'demo', '--replicas', '2', '--yes'], kubeconfig);

@@ -21,6 +21,8 @@ export interface MockOptions {
   controllerStuck?: boolean;
   /** Answer every EtcdCluster path as if the CRD were not installed. */
   noCrd?: boolean;
+  /** Members whose etcd never answers through the pod proxy (down, or a learner not listening yet). */
+  silent?: string[];
 }
 
 export interface Request { method: string; path: string; query: URLSearchParams; body: string }
@@ -115,6 +117,7 @@ export class MockApi {
         return send(200, { items: [{ metadata: { name: 'ns' } }, { metadata: { name: 'default' } }] });
       case r.method === 'POST' && /^\/api\/v1\/namespaces\/ns\/pods\/[^/]+:2379\/proxy\/v3\/maintenance\/status$/.test(r.path): {
         const pod = r.path.split('/')[6].split(':')[0];
+        if (this.o.silent?.includes(pod)) return; // no answer at all: the client's deadline decides
         const answer = this.o.live?.[pod];
         return answer ? send(200, answer) : status(503, `error trying to reach service: dial tcp 10.244.0.9:2379: connect: connection refused`, 'ServiceUnavailable');
       }

@@ -26,6 +26,15 @@ describe('scale --wait: when a resize is done', () => {
     expect(resizeDone(cluster(3, 3, { phase: 'Scaling' }), 3, 2)).toBe(false);
     expect(resizeDone(cluster(2, 2), 3, 2)).toBe(false);
   });
+  it('is done when the controller recorded the resize complete and only an unhealthy member keeps it Degraded', () => {
+    const c = cluster(3, 2, { phase: 'Running' });
+    c.status!.phase = 'Degraded';
+    expect(resizeDone(c, 3, 2)).toBe(false);
+    c.status!.lastResize = { from: 5, to: 3, startedAt: '2026-01-01T00:00:00Z', completedAt: '2026-01-01T00:00:03Z' };
+    expect(resizeDone(c, 3, 2)).toBe(true);
+    c.status!.lastResize = { from: 5, to: 3, startedAt: '2026-01-01T00:00:00Z' };
+    expect(resizeDone(c, 3, 2)).toBe(false);
+  });
   it('progress names voting and ready counts and the learner', () => {
     expect(progressLine(cluster(2, 2, { learner: true, phase: 'Scaling' }), 3)).toBe('2/3 voting, 2 ready, learner demo-2, phase Scaling');
   });

@@ -2,7 +2,7 @@ import pc from 'picocolors';
 import { renderStatus, members, summary, resize, warnings, conditions, events } from '../../plugin/commands/status/render.js';
 import { statusReport } from '../../plugin/commands/status/report.js';
 import { colorsFor } from '../../plugin/cli/output.js';
-import { fixtures } from './plugin-fixtures.js';
+import { fixtures, NOW } from './plugin-fixtures.js';
 
 const plain = colorsFor('never', { isTTY: true });
 const opts = { colors: plain, wide: false };
@@ -63,17 +63,48 @@ describe('status NAME rendering', () => {
     expect(renderStatus(v, opts).trimEnd().split('\n').slice(-2)).toEqual(['Could not read', '  - demo-2 (etcd status via the pod proxy): connection refused']);
   });
 
-  test('scaling without a controller record yet: who asked comes from the webhook annotations', () => {
+  test('scaling without a controller record yet: the resize asked for comes from its ResizeRequested Event', () => {
     const v = fixtures.scaling();
-    v.cluster.status!.lastResize = undefined;
-    v.cluster.metadata.annotations = {
-      'etcd.k8s-operator.io/intended-size': '3', 'etcd.k8s-operator.io/previous-size': '1',
-      'etcd.k8s-operator.io/resize-requested-by': 'carol', 'etcd.k8s-operator.io/resize-requested-at': '2026-11-24T11:58:00Z',
-    };
+    v.cluster.status!.lastResize = { from: 1, to: 2, requestedBy: 'dave', startedAt: '2026-11-24T10:00:00.000Z', completedAt: '2026-11-24T10:00:05.000Z' };
+    const request = (by: string, at: string) => ({
+      metadata: { name: `demo.resize-${by}`, annotations: {
+        'etcd.k8s-operator.io/intended-size': '3', 'etcd.k8s-operator.io/previous-size': '1',
+        'etcd.k8s-operator.io/resize-requested-by': by, 'etcd.k8s-operator.io/resize-requested-at': at,
+      } },
+      type: 'Normal', reason: 'ResizeRequested', message: `resize 1 -> 3 requested by ${by}`, lastTimestamp: at,
+    });
+    // An older request for the same size (before the last resize) is not this one.
+    v.events = [request('erin', '2026-11-24T09:00:00.000Z'), ...v.events, request('carol', '2026-11-24T11:58:00.000Z')];
     const r = resize(v).join('\n');
     expect(r).toMatch(/In progress:\s+1 -> 3/);
     expect(r).toMatch(/Requested by:\s+carol/);
     expect(r).toMatch(/Elapsed:\s+2m/);
+  });
+
+  test('the resize in progress is the one asked for, not the membership step reached (3 -> 5 at 4 voting)', () => {
+    const v = fixtures.scaling();
+    v.cluster.spec.size = 5;
+    v.cluster.status!.size = 4;
+    v.cluster.status!.lastResize = { from: 3, to: 5, requestedBy: 'admin', startedAt: new Date(NOW.getTime() - 20_000).toISOString() };
+    const r = resize(v).join('\n');
+    expect(r).toMatch(/In progress:\s+3 -> 5/);
+    expect(r).toMatch(/Requested by:\s+admin/);
+    expect(r).toMatch(/Step:\s+PromotingLearner: /);
+  });
+
+  test('Took: tenths of a second for short resizes; never a negative time', () => {
+    const v = fixtures.healthy();
+    v.cluster.status!.lastResize = { from: 5, to: 3, requestedBy: 'admin', startedAt: '2026-11-24T11:00:00.000Z', completedAt: '2026-11-24T11:00:02.340Z' };
+    expect(resize(v).join('\n')).toMatch(/Took:\s+2\.3s/);
+  });
+
+  test('creating, not resizing: no "from -> to" made up from the voting count', () => {
+    const v = fixtures.scaling();
+    v.cluster.status!.phase = 'Creating';
+    v.cluster.status!.lastResize = undefined;
+    const r = resize(v).join('\n');
+    expect(r).toMatch(/Creating:\s+3 members, 2 voting so far/);
+    expect(r).not.toMatch(/In progress/);
   });
 
   test('degraded: fewer failures tolerated now than when healthy, the unhealthy member warned about', () => {

@@ -1,5 +1,5 @@
 import { Annotations } from '../../core/api.js';
-import { RESIZE_REQUESTED_REASON, latestResizeRecord, parseResizeRecord, resizeEventMessage, resizeRecordAnnotations } from '../../core/resize-record.js';
+import { RESIZE_REQUESTED_REASON, parseResizeRecord, resizeEventMessage, resizeRecordAnnotations, resizeRecordFor } from '../../core/resize-record.js';
 
 describe('resize records', () => {
   const record = { from: 3, to: 5, requestedBy: 'alice', requestedAt: '2026-11-24T19:00:00Z' };
@@ -13,7 +13,7 @@ describe('resize records', () => {
     expect(parseResizeRecord({ ...annotations, unrelated: 'x' })).toEqual(record);
   });
 
-  it('is not a resize without both sizes (CREATE records intended-size only)', () => {
+  it('is not a record without both sizes', () => {
     expect(parseResizeRecord(undefined)).toBeUndefined();
     expect(parseResizeRecord({ [Annotations.intendedSize]: '3' })).toBeUndefined();
     expect(parseResizeRecord({ [Annotations.intendedSize]: 'five', [Annotations.previousSize]: '3' })).toBeUndefined();
@@ -33,9 +33,16 @@ describe('resize records', () => {
       ev(RESIZE_REQUESTED_REASON, 5, 3, 'other-size', '2026-11-24T20:00:00Z'),
       ev('SomethingElse', 4, 5, 'other-reason', '2026-11-24T21:00:00Z'),
     ];
-    expect(latestResizeRecord(events, 5)?.requestedBy).toBe('new');
-    expect(latestResizeRecord(events, 3)?.requestedBy).toBe('other-size');
-    expect(latestResizeRecord(events, 7)).toBeUndefined();
+    expect(resizeRecordFor(events, 5)?.requestedBy).toBe('new');
+    expect(resizeRecordFor(events, 3)?.requestedBy).toBe('other-size');
+    expect(resizeRecordFor(events, 7)).toBeUndefined();
+  });
+
+  it('never takes a request older than the resize it would replace (an old request for the same size)', () => {
+    const ev = (to: number, by: string, at: string) => ({ reason: RESIZE_REQUESTED_REASON, metadata: { annotations: resizeRecordAnnotations({ from: 3, to, requestedBy: by, requestedAt: at }) } });
+    const events = [ev(5, 'first', '2026-11-24T18:00:00.000Z'), ev(5, 'second', '2026-11-24T19:00:00.500Z')];
+    expect(resizeRecordFor(events, 5, '2026-11-24T18:30:00.000Z')?.requestedBy).toBe('second');
+    expect(resizeRecordFor(events, 5, '2026-11-24T19:00:00.500Z')).toBeUndefined();
   });
 
   it('says who asked in the Event message', () => {

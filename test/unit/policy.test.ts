@@ -1,5 +1,6 @@
-import type { Condition, EtcdClusterStatus } from '../../core/api.js';
-import { evaluateResize, type ResizeRequest, type RuleId } from '../../core/policy.js';
+import { DEFAULT_ETCD_VERSION, type Condition, type EtcdClusterStatus } from '../../core/api.js';
+import { MAX_NAME_LENGTH } from '../../core/object-rules.js';
+import { evaluateAdmission, evaluateResize, type ResizeRequest, type RuleId } from '../../core/policy.js';
 
 // Members of cluster "demo" by ordinal: h = healthy voter, u = unhealthy voter, l = learner, - = no member.
 function st(members: string, extra: { progressing?: string; observedGeneration?: number; lastResize?: { from: number; to: number } } = {}): EtcdClusterStatus {
@@ -53,9 +54,18 @@ const rows: Row[] = [
   { name: 'grow 3 -> 5 healthy', req: upd(3, 5, st('hhh')), allowed: true, warnings: [] },
   { name: 'shrink 5 -> 3 healthy', req: upd(5, 3, st('hhhhh')), allowed: true, warnings: [] },
   { name: 'grow 3 -> 4 warns W1', req: upd(3, 4, st('hhh')), allowed: true, warnings: ['W1'], contains: [] },
-  { name: 'shrink 3 -> 2 warns W1', req: upd(3, 2, st('hhh')), allowed: true, warnings: ['W1'] },
+  { name: 'shrink 3 -> 2 warns W1, and W2: no failure tolerated when done', req: upd(3, 2, st('hhh')), allowed: true, warnings: ['W1', 'W2'],
+    contains: ['W2: when resized from 3 to 2, demo tolerates no failure (2 healthy of 2 voting, quorum 2)'] },
   { name: 'shrink 3 -> 1 warns W2', req: upd(3, 1, st('hhh')), allowed: true, warnings: ['W2'] },
-  { name: 'shrink with unhealthy highest member is safe', req: upd(3, 2, st('hhu')), allowed: true, warnings: ['W1'] },
+  { name: 'shrink with unhealthy highest member is safe (it leaves; nothing unhealthy kept)', req: upd(3, 2, st('hhu')), allowed: true, warnings: ['W1', 'W2'] },
+  { name: 'grow 1 -> 2 ends tolerating no failure: W1 and W2', req: upd(1, 2, st('h')), allowed: true, warnings: ['W1', 'W2'] },
+
+  // W4: a shrink that keeps an unhealthy member says so, with the tolerance counted on healthy members
+  { name: 'shrink 5 -> 3 keeping unhealthy demo-2 warns W2 and W4', req: upd(5, 3, st('hhuhh')), allowed: true, warnings: ['W2', 'W4'],
+    contains: ['W2: when resized from 5 to 3, demo tolerates no failure (2 healthy of 3 voting, quorum 2)',
+      'W4: shrinking demo from 5 to 3 keeps unhealthy demo-2 (members leave from the highest ordinal down: demo-4, demo-3); when done it tolerates 0 failure(s) instead of 1: repair demo-2 (kubectl etcd status demo)'] },
+  { name: 'shrink 7 -> 5 keeping unhealthy demo-0 warns W4 only (1 failure still tolerated)', req: upd(7, 5, st('uhhhhhh')), allowed: true, warnings: ['W4'],
+    contains: ['keeps unhealthy demo-0', 'demo-6, demo-5', 'tolerates 1 failure(s) instead of 2'] },
 
   // V2: quorum lost
   { name: 'V2 grow', req: upd(3, 5, st('huu')), allowed: false, rule: 'V2', contains: ['1 of 3 voting members healthy, quorum is 2', 'demo-1, demo-2', 'force-resize: "true"', 'kubectl etcd status demo'] },
@@ -100,10 +110,12 @@ const rows: Row[] = [
   { name: 'V5 passes when unhealthy members leave first', req: upd(5, 3, st('hhhuu')), allowed: true, warnings: [] },
 
   // force-resize bypasses V2..V5 with W3 naming each rule
-  { name: 'force bypasses V2 (and V4)', req: upd(3, 5, st('huu'), { forceResize: true }), allowed: true, warnings: ['W3', 'W3'], bypassed: ['V2', 'V4'] },
+  { name: 'force bypasses V2 (and V4); W2: the 5 members would tolerate no failure', req: upd(3, 5, st('huu'), { forceResize: true }), allowed: true, warnings: ['W2', 'W3', 'W3'], bypassed: ['V2', 'V4'],
+    contains: ['3 healthy of 5 voting, quorum 3'] },
   { name: 'force bypasses V3', req: upd(5, 3, st('hhhhl', { progressing: 'x' }), { forceResize: true }), allowed: true, warnings: ['W3'], bypassed: ['V3'] },
-  { name: 'force bypasses V4 with W1', req: upd(3, 4, st('hhu'), { forceResize: true }), allowed: true, warnings: ['W1', 'W3'], bypassed: ['V4'] },
-  { name: 'force bypasses V5 with W2', req: upd(3, 1, st('uhh'), { forceResize: true }), allowed: true, warnings: ['W2', 'W3'], bypassed: ['V5'] },
+  { name: 'force bypasses V4 with W1 and W2', req: upd(3, 4, st('hhu'), { forceResize: true }), allowed: true, warnings: ['W1', 'W2', 'W3'], bypassed: ['V4'] },
+  { name: 'force bypasses V5 with W2 (no quorum when done) and W4 (keeps demo-0)', req: upd(3, 1, st('uhh'), { forceResize: true }), allowed: true, warnings: ['W2', 'W4', 'W3'], bypassed: ['V5'],
+    contains: ['demo has no quorum (0 healthy of 1 voting, quorum 1)', 'keeps unhealthy demo-0', 'when done it has no quorum'] },
   { name: 'force with nothing to bypass: no W3', req: upd(3, 5, st('hhh'), { forceResize: true }), allowed: true, warnings: [], bypassed: [] },
 
   // /scale: the same inputs, status read from the EtcdCluster
@@ -134,7 +146,7 @@ describe('evaluateResize', () => {
     const v = evaluateResize(upd(5, 2, st('huhhh'), { forceResize: true }));
     expect(v.warnings.length).toBeGreaterThan(0);
     for (const w of v.warnings) {
-      expect(w).toMatch(/^W[123]: /);
+      expect(w).toMatch(/^W[1-4]: /);
       expect(w.length).toBeLessThanOrEqual(256);
     }
   });
@@ -146,5 +158,84 @@ describe('evaluateResize', () => {
 
   it('W1 does not suggest a size above --max-size', () => {
     expect(evaluateResize({ operation: 'CREATE', newSize: 6, maxSize: 6 }).warnings).toEqual([expect.stringMatching(/prefer 5$/)]);
+  });
+});
+
+describe('V5 and the plan agree on who leaves', () => {
+  it('a member without an ordinal of ours never leaves: its health counts in every step', () => {
+    const status = st('hhh');
+    status.members!.push({ name: 'outsider', id: '00000000000000ff', isLearner: false, healthy: false });
+    // 4 voting (outsider down) -> 2: demo-2 and demo-1 leave, demo-0 and the outsider stay: 1 healthy of 2.
+    const v = evaluateResize(upd(4, 2, status));
+    expect(v).toMatchObject({ allowed: false, rule: 'V5' });
+    expect(v.message).toContain('step k=2');
+    expect(v.message).toContain('Repair outsider first');
+  });
+});
+
+describe('evaluateAdmission: the object itself (V6 names, V7 fields applied only at creation)', () => {
+  const create = (name: string) => evaluateAdmission({ operation: 'CREATE', name, newSize: 3, newSpec: { size: 3 } });
+  const update = (oldSpec: object, newSpec: object) =>
+    evaluateAdmission({ operation: 'UPDATE', name: 'demo', oldSize: 3, newSize: 3, oldSpec: { size: 3, ...oldSpec }, newSpec: { size: 3, ...newSpec }, status: st('hhh'), generation: 1 });
+
+  it.each([
+    ['1bad', 'it starts with "1", not a lower-case letter'],
+    ['Demo', 'it starts with "D", not a lower-case letter'],
+    ['demo_1', 'it contains "_"'],
+    ['demo.a', 'it contains "."'],
+    ['demo-', "it ends with '-'"],
+    ['a'.repeat(65), 'it is 65 characters, 13 more than the 52 that fit'],
+    ['a'.repeat(53), 'it is 53 characters, 1 more than the 52 that fit'],
+  ])('V6 denies %j at CREATE: %s, naming the limit', (name, why) => {
+    const v = create(name);
+    expect(v).toMatchObject({ allowed: false, rule: 'V6' });
+    expect(v.message).toContain(why);
+    expect(v.message).toContain('DNS-1035 label');
+    expect(v.message).toContain('at most 52 characters');
+    expect(v.message).toContain('controller-revision-hash=NAME-<hash of up to 10 characters>');
+  });
+
+  it('the limit is 52: NAME-<10-character hash> is a 63-character label value, and NAME-8 fits', () => {
+    expect(MAX_NAME_LENGTH).toBe(52);
+    expect(`${'a'.repeat(52)}-${'h'.repeat(10)}`).toHaveLength(63);
+    expect(create('a'.repeat(52)).allowed).toBe(true);
+    expect(create('demo').allowed).toBe(true);
+    expect(create('a1-b2').allowed).toBe(true);
+  });
+
+  it('V6 applies to CREATE only (an existing object keeps its name)', () => {
+    expect(evaluateAdmission({ operation: 'UPDATE', name: 'a'.repeat(60), oldSize: 3, newSize: 3, oldSpec: { size: 3 }, newSpec: { size: 3 } }).allowed).toBe(true);
+  });
+
+  it('V7 denies a storage change, saying what to do instead', () => {
+    const v = update({ storage: { size: '1Gi' } }, { storage: { size: '5Gi' } });
+    expect(v).toMatchObject({ allowed: false, rule: 'V7' });
+    expect(v.message).toContain('V7: spec.storage of demo cannot change (from size 1Gi to size 5Gi)');
+    expect(v.message).toContain('would apply to nothing');
+    expect(v.message).toContain('create a new EtcdCluster');
+    expect(update({}, { storage: { storageClassName: 'fast' } })).toMatchObject({ allowed: false, rule: 'V7' });
+    expect(update({ storage: { emptyDir: true } }, {})).toMatchObject({ allowed: false, rule: 'V7' });
+  });
+
+  it('V7 is not fooled by a default spelled out or the same quantity in other units', () => {
+    expect(update({}, { storage: { size: '1Gi' } }).allowed).toBe(true);
+    expect(update({ storage: { size: '1Gi' } }, { storage: { size: '1024Mi' } }).allowed).toBe(true);
+    expect(update({}, { version: DEFAULT_ETCD_VERSION }).allowed).toBe(true);
+  });
+
+  it('V7 denies a version change (not rolled out to running members)', () => {
+    const v = update({ version: '3.6.5' }, { version: '3.6.6' });
+    expect(v).toMatchObject({ allowed: false, rule: 'V7' });
+    expect(v.message).toContain('spec.version of demo cannot change yet (from 3.6.5 to 3.6.6)');
+    expect(v.message).toContain('Keep spec.version at 3.6.5');
+  });
+
+  it('V6 and V7 are not bypassed by force-resize', () => {
+    expect(evaluateAdmission({ operation: 'CREATE', name: '1bad', newSize: 3, newSpec: {}, forceResize: true }).rule).toBe('V6');
+    expect(evaluateAdmission({ operation: 'UPDATE', name: 'demo', oldSize: 3, newSize: 3, oldSpec: {}, newSpec: { version: '9.9.9' }, forceResize: true }).rule).toBe('V7');
+  });
+
+  it('then the resize rules, with their warnings', () => {
+    expect(evaluateAdmission({ operation: 'UPDATE', name: 'demo', oldSize: 3, newSize: 4, oldSpec: { size: 3 }, newSpec: { size: 4 }, status: st('hhh'), generation: 1 }).warnings.map((w) => w.slice(0, 2))).toEqual(['W1']);
   });
 });

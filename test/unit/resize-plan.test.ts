@@ -1,6 +1,6 @@
 import type { EtcdClusterStatus } from '../../core/api.js';
 import { evaluateResize } from '../../core/policy.js';
-import { planLines, planResize, planStart } from '../../core/resize-plan.js';
+import { planActions, planLines, planResize, planStart, planSummary } from '../../core/resize-plan.js';
 
 const members = (n: number, leader = 'demo-0'): EtcdClusterStatus => ({
   size: n,
@@ -69,6 +69,52 @@ describe('planResize', () => {
   test('members are ordered by ordinal from 10 on (never as text)', () => {
     const plan = planResize('big', 12, 9);
     expect(plan.steps.map((s) => s.member)).toEqual(['big-11', 'big-10', 'big-9']);
+  });
+});
+
+describe('planResize counts healthy members only', () => {
+  const sick = (n: number, ...down: number[]) => {
+    const st = members(n);
+    for (const k of down) st.members![k].healthy = false;
+    return st;
+  };
+
+  test('5 -> 3 with demo-2 down: tolerates 1 now and 0 after each step (demo-2 stays, demo-4 and demo-3 go)', () => {
+    const plan = planResize('demo', 5, 3, sick(5, 2));
+    expect([plan.toleratesBefore, plan.toleratesAfter]).toEqual([1, 0]);
+    expect(planLines(plan)).toEqual([
+      'remove demo-4 (voting 4, healthy 3, quorum 3, tolerates 0), delete PVC data-demo-4',
+      'remove demo-3 (voting 3, healthy 2, quorum 2, tolerates 0), delete PVC data-demo-3',
+    ]);
+    expect(planSummary(plan)).toBe('Tolerates 1 failure now (2 with every member healthy), 0 when done.');
+    expect(plan.unhealthyKept).toEqual(['demo-2']);
+    expect(plan.steps.map((s) => s.unhealthyKept)).toEqual([['demo-2'], ['demo-2']]);
+  });
+
+  test('every action carries the cluster right after it: a learner does not vote, a promotion adds a healthy voter', () => {
+    expect(planActions(planResize('demo', 3, 4, sick(3, 0))).map(({ action, member, votingAfter, healthyAfter, quorumAfter, toleratesAfter }) =>
+      [action, member, votingAfter, healthyAfter, quorumAfter, toleratesAfter])).toEqual([
+      ['add-learner', 'demo-3', 3, 2, 2, 0],
+      ['start-pod', 'demo-3', 3, 2, 2, 0],
+      ['promote', 'demo-3', 4, 3, 3, 0],
+    ]);
+    expect(planActions(planResize('demo', 3, 2, members(3, 'demo-2'))).map((a) => [a.action, a.votingAfter, a.healthyAfter, a.toleratesAfter])).toEqual([
+      ['move-leader', 3, 3, 1], ['remove-member', 2, 2, 0], ['delete-pvc', 2, 2, 0],
+    ]);
+  });
+
+  test('an unhealthy member that leaves costs nothing; a step that would lose quorum says so', () => {
+    expect(planResize('demo', 5, 3, sick(5, 4, 3)).toleratesAfter).toBe(1);
+    const lost = planResize('demo', 3, 1, sick(3, 0));
+    expect(planLines(lost)[1]).toBe('remove demo-1 (voting 1, healthy 0, quorum 1, quorum LOST), delete PVC data-demo-1');
+    expect(planSummary(lost)).toBe('Tolerates 0 failures now (1 with every member healthy), quorum LOST when done.');
+    expect(planSummary(planResize('demo', 3, 5, sick(3, 1, 2)))).toMatch(/^Quorum is LOST now, /);
+  });
+
+  test('members join at the lowest free ordinal, as the controller adds them', () => {
+    const st = members(3);
+    st.members!.splice(1, 1);
+    expect(planResize('demo', 2, 4, st).steps.map((s) => s.member)).toEqual(['demo-1', 'demo-3']);
   });
 });
 

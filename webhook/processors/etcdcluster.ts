@@ -1,47 +1,54 @@
-// The EtcdCluster main resource: validation by the shared policy, and the mutation that records who
-// asked for a resize (annotations, SPEC.md "Annotations").
+// The EtcdCluster main resource: validation by the shared policy (name, fields applied only at creation, the
+// resize rules), with every allowed resize recorded as a ResizeRequested Event; and the mutation, which keeps
+// the object free of any recorded intent (SPEC.md, "Truthful record") and refuses unusable names before the
+// schema's terser message would.
 import { field, stringField, type AdmissionRequest } from '../../core/admission-review.js';
-import { Annotations } from '../../core/api.js';
-import { evaluateResize, isValidSize } from '../../core/policy.js';
-import { resizeRecordAnnotations } from '../../core/resize-record.js';
-import { annotationPatch } from '../patch.js';
-import { isForceResize, numberField, requesterOf, rfc3339, statusOf, verdictDecision } from './objects.js';
+import { checkName } from '../../core/object-rules.js';
+import { evaluateAdmission } from '../../core/policy.js';
+import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
+import { annotationRemovals } from '../patch.js';
+import { isForceResize, numberField, recordResize, statusOf, verdictDecision } from './objects.js';
 import type { Decision, ProcessorContext } from './types.js';
 
 type Operation = 'CREATE' | 'UPDATE';
 
-export function validateEtcdCluster(req: AdmissionRequest & { operation: Operation }, ctx: ProcessorContext): Decision {
-  const verdict = evaluateResize({
+const nameOf = (req: AdmissionRequest) => req.name || stringField(req.object, 'metadata', 'name');
+
+export async function validateEtcdCluster(req: AdmissionRequest & { operation: Operation }, ctx: ProcessorContext): Promise<Decision> {
+  const oldSize = numberField(req.oldObject, 'spec', 'size');
+  const newSize = field(req.object, 'spec', 'size');
+  const name = nameOf(req);
+  const verdict = evaluateAdmission({
     operation: req.operation,
-    oldSize: numberField(req.oldObject, 'spec', 'size'),
-    newSize: field(req.object, 'spec', 'size'),
+    oldSize,
+    newSize,
+    oldSpec: field(req.oldObject, 'spec'),
+    newSpec: field(req.object, 'spec'),
     // On UPDATE the status of object and oldObject are the same; the old one is what the policy is stated in.
     status: req.operation === 'UPDATE' ? statusOf(req.oldObject) : undefined,
     generation: numberField(req.oldObject, 'metadata', 'generation'),
     forceResize: isForceResize(req.object),
     maxSize: ctx.maxSize,
-    name: req.name ?? stringField(req.object, 'metadata', 'name'),
+    name,
   });
+  if (name && req.namespace) {
+    const uid = stringField(req.oldObject, 'metadata', 'uid') ?? stringField(req.object, 'metadata', 'uid');
+    await recordResize(req, ctx, verdict, { namespace: req.namespace, name, uid }, oldSize, newSize, 'an update of the EtcdCluster');
+  }
   return verdictDecision('EtcdCluster', verdict);
 }
 
-export function mutateEtcdCluster(req: AdmissionRequest & { operation: Operation }, ctx: ProcessorContext): Decision {
-  const newSize = field(req.object, 'spec', 'size');
-  const oldSize = numberField(req.oldObject, 'spec', 'size');
-  // An invalid size gets no record: the validating webhook denies it (V1).
-  if (!isValidSize(newSize, ctx.maxSize)) return { kind: 'EtcdCluster', response: { allowed: true }, note: 'invalid size: left to validation' };
-  let set: Record<string, string>;
-  if (req.operation === 'CREATE') {
-    set = { [Annotations.intendedSize]: String(newSize) };
-  } else if (oldSize !== undefined && newSize !== oldSize) {
-    set = resizeRecordAnnotations({ from: oldSize, to: newSize, requestedBy: requesterOf(req.userInfo), requestedAt: rfc3339(ctx.now()) });
-  } else {
-    return { kind: 'EtcdCluster', response: { allowed: true } };
-  }
-  const patch = annotationPatch(req.object, set);
-  if (patch.length === 0) return { kind: 'EtcdCluster', response: { allowed: true }, note: 'object has no metadata to annotate' };
+export function mutateEtcdCluster(req: AdmissionRequest & { operation: Operation }): Decision {
+  // Mutating admission runs before the schema: the name's denial here says which limit and why.
+  const badName = req.operation === 'CREATE' ? checkName(nameOf(req)) : undefined;
+  if (badName) return { kind: 'EtcdCluster', rule: badName.rule, response: { allowed: false, status: { code: 403, reason: 'Forbidden', message: badName.message } } };
+  // A record of intent on the object could not be kept true through /scale: any (left by an earlier version,
+  // or written by hand) is removed; the record lives in ResizeRequested Events and status.lastResize.
+  const patch = annotationRemovals(req.object, RECORD_ANNOTATIONS);
+  if (patch.length === 0) return { kind: 'EtcdCluster', response: { allowed: true } };
   return {
     kind: 'EtcdCluster',
     response: { allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') },
+    note: 'removed recorded-intent annotations',
   };
 }

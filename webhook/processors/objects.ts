@@ -1,9 +1,10 @@
 // Reading the parts of untrusted request objects the policy needs. The API server sends schema-valid
 // objects, but nothing a client sends may crash a processor, so every field is checked for its type.
-import { field, isPlainObject, stringField } from '../../core/admission-review.js';
+import { field, isPlainObject, stringField, type AdmissionRequest } from '../../core/admission-review.js';
 import { Annotations, type Condition, type EtcdClusterStatus, type LastResize, type MemberStatus } from '../../core/api.js';
 import type { PolicyVerdict } from '../../core/policy.js';
-import type { Decision } from './types.js';
+import type { ClusterRef } from '../resize-events.js';
+import type { Decision, ProcessorContext } from './types.js';
 
 export function numberField(value: unknown, ...path: string[]): number | undefined {
   const v = field(value, ...path);
@@ -18,9 +19,14 @@ export function requesterOf(userInfo: unknown): string {
   return stringField(userInfo, 'username') ?? '';
 }
 
-/** RFC 3339 UTC to the second, the way Kubernetes writes times. */
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/**
+ * An allowed request that changes the size is recorded (a ResizeRequested Event) before the answer; never on a
+ * dry run. The time has milliseconds: status.lastResize takes it as the resize's start.
+ */
+export async function recordResize(req: AdmissionRequest, ctx: ProcessorContext, verdict: PolicyVerdict, ref: ClusterRef,
+  oldSize: number | undefined, newSize: unknown, via: string): Promise<void> {
+  if (!verdict.allowed || req.dryRun === true || oldSize === undefined || typeof newSize !== 'number' || newSize === oldSize) return;
+  await ctx.recorder.record(ref, { from: oldSize, to: newSize, requestedBy: requesterOf(req.userInfo), requestedAt: ctx.now().toISOString() }, via);
 }
 
 export function statusOf(object: unknown): EtcdClusterStatus | undefined {

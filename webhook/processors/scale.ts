@@ -2,7 +2,7 @@
 // status, generation and force-resize come from the EtcdCluster, read from the watch cache.
 import { field, stringField, type AdmissionRequest } from '../../core/admission-review.js';
 import { evaluateResize } from '../../core/policy.js';
-import { isForceResize, numberField, requesterOf, rfc3339, statusOf, verdictDecision } from './objects.js';
+import { isForceResize, numberField, recordResize, statusOf, verdictDecision } from './objects.js';
 import type { Decision, ProcessorContext } from './types.js';
 
 export async function validateScale(req: AdmissionRequest & { operation: 'CREATE' | 'UPDATE' }, ctx: ProcessorContext): Promise<Decision> {
@@ -25,11 +25,7 @@ export async function validateScale(req: AdmissionRequest & { operation: 'CREATE
     maxSize: ctx.maxSize,
     name,
   });
-  if (verdict.allowed && req.dryRun !== true && oldSize !== undefined && typeof newSize === 'number' && newSize !== oldSize) {
-    ctx.recorder.record(
-      { namespace, name, uid: stringField(cluster, 'metadata', 'uid') ?? stringField(req.object, 'metadata', 'uid') },
-      { from: oldSize, to: newSize, requestedBy: requesterOf(req.userInfo), requestedAt: rfc3339(ctx.now()) },
-    );
-  }
+  const uid = stringField(cluster, 'metadata', 'uid') ?? stringField(req.object, 'metadata', 'uid');
+  await recordResize(req, ctx, verdict, { namespace, name, uid }, oldSize, newSize, 'the /scale subresource');
   return verdictDecision('Scale', verdict);
 }

@@ -1,6 +1,7 @@
 // One line per cluster, the columns of `kubectl get etcdclusters` plus quorum figures in -o wide.
 import type { EtcdCluster } from '../../../core/api.js';
-import { faultTolerance, healthyVoting, voting } from '../../../core/quorum.js';
+import { healthyVoting, voting } from '../../../core/membership.js';
+import { tolerates } from '../../../core/quorum.js';
 import { age, dash } from '../../cli/format.js';
 import type { Colors } from '../../cli/output.js';
 import { table } from '../../cli/table.js';
@@ -18,7 +19,10 @@ export function renderList(clusters: EtcdCluster[], o: { allNamespaces: boolean;
     if (o.allNamespaces) row.unshift(dash(c.metadata.namespace));
     if (o.wide) {
       const v = voting(st).length;
-      row.push(dash(c.spec.version), quorumText(v), v ? String(healthyVoting(st).length) : '-', v ? String(faultTolerance(v)) : '-');
+      const h = healthyVoting(st).length;
+      // Failures tolerated now, on healthy members: what an unhealthy member costs shows here.
+      const tol = tolerates(h, v);
+      row.push(dash(c.spec.version), quorumText(v), v ? String(h) : '-', v ? (tol < 0 ? o.colors.red('LOST') : String(tol)) : '-');
     }
     return row;
   });

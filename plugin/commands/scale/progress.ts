@@ -1,17 +1,22 @@
 // What `scale --wait` reports while the controller works, and when it is done. Pure.
 import type { EtcdCluster } from '../../../core/api.js';
 import { findCondition } from '../../../core/conditions.js';
-import { voting } from '../../../core/quorum.js';
+import { voting } from '../../../core/membership.js';
 
 /**
  * Done: the controller has seen the change, etcd has exactly `target` voting members and no learner, phase
  * Running, and every member is ready (healthy in etcd and its pod Ready): what `kubectl get` READY shows.
+ * Also done when the controller recorded the resize complete and the cluster is Degraded for another reason
+ * (a shrink that kept an unhealthy member): waiting would not make that member healthy.
  */
 export function resizeDone(c: EtcdCluster, target: number, generation: number): boolean {
   const st = c.status;
   if (!st || (st.observedGeneration ?? 0) < generation) return false;
   const learners = (st.members ?? []).some((m) => m.isLearner);
-  return st.size === target && !learners && st.phase === 'Running' && st.readyReplicas === target;
+  if (st.size !== target || learners) return false;
+  if (st.phase === 'Running' && st.readyReplicas === target) return true;
+  const last = st.lastResize;
+  return st.phase === 'Degraded' && last?.to === target && last.completedAt !== undefined;
 }
 
 /** One line: where the resize is, e.g. "2/3 voting, learner demo-2, phase Scaling, step: AddingMember: promoting demo-2". */

@@ -1,16 +1,20 @@
-// `kubectl etcd scale NAME --replicas N`: preflight with the webhook's own policy, a plan with quorum after
-// each step, confirmation, a server-side dry run, the change through /scale, then progress until done.
+// `kubectl etcd scale NAME --replicas N`: preflight with the webhook's own policy, a plan with quorum and
+// fault tolerance (healthy members only) after each step, confirmation, a server-side dry run, the change
+// through /scale, then progress until done. `--dry-run` stops after the plan and the server's verdict.
 import { Annotations, type EtcdCluster } from '../../../core/api.js';
-import { evaluateResize } from '../../../core/policy.js';
-import { planLines, planResize, planStart } from '../../../core/resize-plan.js';
+import { findCondition } from '../../../core/conditions.js';
+import { evaluateResize, type PolicyVerdict } from '../../../core/policy.js';
+import { planResize, planStart, type ResizePlan } from '../../../core/resize-plan.js';
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { explain } from '../../cli/explain.js';
 import { duration, parseDuration } from '../../cli/format.js';
-import { colorsFor, err, out } from '../../cli/output.js';
+import { colorsFor, err, formatData, out, type Colors } from '../../cli/output.js';
 import { openSession, type GlobalArgs } from '../../cli/session.js';
 import type { Connection } from '../../kube/connection.js';
+import { KubeError } from '../../kube/http.js';
 import { getCluster, patchScale } from '../../kube/resources.js';
 import { clusterLabel } from '../status/gather.js';
+import { planDocument, planText, preflightVerdict, verdictText, type Verdict } from './plan.js';
 import { progressLine, resizeDone } from './progress.js';
 
 export interface ScaleArgs extends GlobalArgs {
@@ -20,6 +24,7 @@ export interface ScaleArgs extends GlobalArgs {
   wait: boolean;
   timeout: string;
   maxSize: number;
+  dryRun: boolean;
 }
 
 const POLL_MS = 1_000;
@@ -27,6 +32,8 @@ const POLL_MS = 1_000;
 export async function runScale(args: ScaleArgs): Promise<void> {
   const timeoutMs = parseDuration(args.timeout);
   if (timeoutMs === undefined) throw new CliError(`--timeout ${args.timeout}: not a duration (e.g. 90s, 10m, 1h)`);
+  const data = args.output === 'json' || args.output === 'yaml';
+  if (data && !args.dryRun) throw new CliError(`-o ${args.output} prints the plan of a dry run: add --dry-run (the change itself reports as text)`);
   const { conn, namespace: ns } = await openSession(args);
   const label = clusterLabel(ns, args.name);
   const cluster = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
@@ -35,7 +42,7 @@ export async function runScale(args: ScaleArgs): Promise<void> {
   const c = colorsFor(args.color, process.stdout);
   const ce = colorsFor(args.color, process.stderr);
 
-  const verdict = evaluateResize({
+  const policy = evaluateResize({
     operation: 'UPDATE',
     oldSize: from,
     newSize: to,
@@ -45,23 +52,23 @@ export async function runScale(args: ScaleArgs): Promise<void> {
     maxSize: args.maxSize,
     name: args.name,
   });
-  if (!verdict.allowed) throw new CliError(verdict.message ?? `denied by rule ${verdict.rule}`, ExitCode.denied);
+  const plan = planResize(args.name, planStart(from, cluster.status), to, cluster.status);
+  if (args.dryRun) return dryRun(conn, ns, args, from, plan, policy, { c, ce, data });
+  if (!policy.allowed) throw new CliError(policy.message ?? `denied by rule ${policy.rule}`, ExitCode.denied);
   if (to === from) {
     out(`${args.name} already wants ${to} members; nothing to change`);
     return;
   }
 
-  const plan = planResize(args.name, planStart(from, cluster.status), to, cluster.status);
-  out(c.bold(`Plan: resize ${args.name} (namespace ${ns}) from ${plan.from} to ${plan.to} members, one member at a time`));
-  planLines(plan).forEach((line, i) => out(`  ${i + 1}. ${plan.steps[i].lessTolerantThanBefore ? c.yellow(line) : line}`));
-  out(`  Tolerates ${plan.toleratesBefore} failure(s) now, ${plan.toleratesAfter} when done.`);
-  for (const w of verdict.warnings) err(ce.yellow(`Warning: ${w}`));
+  planText(plan, ns, c).forEach((line) => out(line));
+  for (const w of policy.warnings) err(ce.yellow(`Warning: ${w}`));
 
   if (!args.yes) await confirm();
 
   // The webhook's verdict on the real request (it may know a lower --max-size, or a newer status).
-  const dry = await patchScale(conn, ns, args.name, to, true).catch((e: unknown) => { throw explain(e, label); });
-  for (const w of dry.warnings) if (!verdict.warnings.includes(w)) err(ce.yellow(`Warning: ${w}`));
+  const server = await serverVerdict(conn, ns, args.name, to, policy.warnings);
+  for (const w of server.warnings) if (!policy.warnings.includes(w)) err(ce.yellow(`Warning: ${w}`));
+  if (!server.allowed) throw new CliError(server.message ?? 'denied by the API server', ExitCode.denied);
   const done = await patchScale(conn, ns, args.name, to, false).catch((e: unknown) => { throw explain(e, label); });
   // The generation the change produced: the controller must observe at least this one.
   const after = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
@@ -71,8 +78,43 @@ export async function runScale(args: ScaleArgs): Promise<void> {
     out(`${args.name}: resize ${from} -> ${to} requested; follow it with: kubectl etcd status ${args.name} -n ${ns} --watch`);
     return;
   }
-  await waitForResize(conn, ns, args.name, to, generation, timeoutMs, after);
+  const final = await waitForResize(conn, ns, args.name, to, generation, timeoutMs, after);
+  const degraded = findCondition(final.status, 'Degraded');
+  if (final.status?.phase === 'Degraded' && degraded?.status === 'True') {
+    out(`${args.name}: resized ${from} -> ${to}; ${to} voting members, but Degraded: ${degraded.message}`);
+    err(ce.yellow(`Warning: the resize is done, the cluster is not healthy: kubectl etcd status ${args.name} -n ${ns}`));
+    return;
+  }
   out(`${args.name}: resized ${from} -> ${to}; Running with ${to} voting members`);
+}
+
+interface Looks { c: Colors; ce: Colors; data: boolean }
+
+/** The plan and the verdict, and nothing changed: exit 0 when allowed, 2 when denied. */
+async function dryRun(conn: Connection, ns: string, args: ScaleArgs, from: number, plan: ResizePlan, policy: PolicyVerdict, looks: Looks): Promise<void> {
+  let verdict = preflightVerdict(policy);
+  // Nothing to change is nothing to ask the server about.
+  if (verdict.allowed && args.replicas !== from) verdict = await serverVerdict(conn, ns, args.name, args.replicas, policy.warnings);
+  if (looks.data) {
+    out(await formatData(planDocument(plan, ns, verdict), args.output as 'json' | 'yaml'));
+  } else {
+    planText(plan, ns, looks.c).forEach((line) => out(line));
+    for (const w of verdict.warnings) err(looks.ce.yellow(`Warning: ${w}`));
+    out(verdictText(verdict));
+  }
+  if (!verdict.allowed) process.exitCode = ExitCode.denied;
+}
+
+/** The API server's answer to the change as a dry run: the webhook's verdict on the real request, warnings included. */
+async function serverVerdict(conn: Connection, ns: string, name: string, to: number, local: string[]): Promise<Verdict> {
+  try {
+    const dry = await patchScale(conn, ns, name, to, true);
+    return { allowed: true, by: 'server', warnings: [...local, ...dry.warnings.filter((w) => !local.includes(w))] };
+  } catch (e) {
+    if (!(e instanceof KubeError && e.kind === 'Denied')) throw explain(e, clusterLabel(ns, name));
+    const rule = /denied the request: (V\d+):/.exec(e.message)?.[1];
+    return { allowed: false, by: 'server', ...(rule ? { rule } : {}), message: e.message, warnings: [] };
+  }
 }
 
 async function confirm(): Promise<void> {
@@ -88,7 +130,7 @@ async function confirm(): Promise<void> {
   if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('aborted; nothing changed');
 }
 
-async function waitForResize(conn: Connection, ns: string, name: string, to: number, generation: number, timeoutMs: number, first: EtcdCluster): Promise<void> {
+async function waitForResize(conn: Connection, ns: string, name: string, to: number, generation: number, timeoutMs: number, first: EtcdCluster): Promise<EtcdCluster> {
   const follow = `kubectl etcd status ${name} -n ${ns} --watch`;
   const tty = process.stderr.isTTY === true;
   const started = Date.now();
@@ -96,24 +138,22 @@ async function waitForResize(conn: Connection, ns: string, name: string, to: num
   const onSigint = () => { interrupted = true; };
   process.once('SIGINT', onSigint);
   let last = '';
-  let cluster: EtcdCluster | undefined = first;
+  let cluster = first;
   try {
     for (;;) {
-      if (cluster && resizeDone(cluster, to, generation)) break;
-      if (cluster) {
-        const line = `[${duration(Date.now() - started)}] ${progressLine(cluster, to)}`;
-        const changed = line.replace(/^\[[^\]]*\] /, '') !== last.replace(/^\[[^\]]*\] /, '');
-        if (tty) process.stderr.write(`\r\x1b[K${line}`);
-        else if (changed) err(line);
-        last = line;
-      }
+      if (resizeDone(cluster, to, generation)) break;
+      const line = `[${duration(Date.now() - started)}] ${progressLine(cluster, to)}`;
+      const changed = line.replace(/^\[[^\]]*\] /, '') !== last.replace(/^\[[^\]]*\] /, '');
+      if (tty) process.stderr.write(`\r\x1b[K${line}`);
+      else if (changed) err(line);
+      last = line;
       if (interrupted) {
         if (tty) process.stderr.write('\n');
         throw new CliError(`stopped waiting; the resize to ${to} goes on in the cluster: follow it with ${follow}`, ExitCode.interrupted);
       }
       if (Date.now() - started >= timeoutMs) {
         if (tty) process.stderr.write('\n');
-        throw new CliError(`timed out after ${duration(timeoutMs)} waiting for ${name} to reach ${to} members (${cluster ? progressLine(cluster, to) : 'status unknown'}); the resize goes on: follow it with ${follow}`, ExitCode.timedOut);
+        throw new CliError(`timed out after ${duration(timeoutMs)} waiting for ${name} to reach ${to} members (${progressLine(cluster, to)}); the resize goes on: follow it with ${follow}`, ExitCode.timedOut);
       }
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, timeoutMs - (Date.now() - started)))));
       // A failed read while waiting is not the resize failing: keep the last view and try again.
@@ -123,4 +163,5 @@ async function waitForResize(conn: Connection, ns: string, name: string, to: num
     process.removeListener('SIGINT', onSigint);
   }
   if (tty) process.stderr.write('\n');
+  return cluster;
 }

@@ -2,7 +2,7 @@
 // Events, Warnings, Could not read), each a pure function of the view.
 import { findCondition } from '../../../core/conditions.js';
 import { faultTolerance, quorum } from '../../../core/quorum.js';
-import { parseResizeRecord } from '../../../core/resize-record.js';
+import { resizeRecordFor } from '../../../core/resize-record.js';
 import { age, bytes, dash, duration } from '../../cli/format.js';
 import type { Colors } from '../../cli/output.js';
 import { keyValues, table } from '../../cli/table.js';
@@ -72,30 +72,38 @@ export function resize(v: ClusterView): string[] {
   const inProgress = progressing?.status === 'True' || (unobserved && spec.size !== st?.size);
   const last = st?.lastResize;
   if (inProgress) {
-    // Who asked: the controller's record of this resize, else the mutating webhook's annotations.
-    const open = last && !last.completedAt && last.to === spec.size ? last : undefined;
-    const ann = parseResizeRecord(meta.annotations);
-    const fromAnn = ann && ann.to === spec.size ? ann : undefined;
-    const from = open?.from ?? fromAnn?.from ?? st?.size;
-    const by = open?.requestedBy ?? fromAnn?.requestedBy;
-    const at = open?.startedAt ?? fromAnn?.requestedAt ?? progressing?.lastTransitionTime;
     const step = progressing?.status === 'True' ? `${progressing.reason}: ${progressing.message}` : 'waiting for the controller to pick up the change';
+    // The resize as asked for: the controller's record of it, else (not picked up yet) the request the webhook
+    // recorded. Growing to the first size is creating the cluster, not a resize.
+    const open = last && !last.completedAt && last.to === spec.size ? last : undefined;
+    const mine = v.events.filter((e) => !meta.uid || !e.involvedObject?.uid || e.involvedObject.uid === meta.uid);
+    const asked = open ? undefined : resizeRecordFor(mine, spec.size, last?.startedAt);
+    if (!open && !asked && (st?.phase === 'Creating' || st?.phase === 'Pending' || !st?.phase)) {
+      return keyValues([['Creating', `${spec.size} member${spec.size === 1 ? '' : 's'}, ${st?.size ?? 0} voting so far`], ['Step', step]]);
+    }
+    const from = open?.from ?? asked?.from ?? st?.size;
+    const at = open?.startedAt ?? asked?.requestedAt ?? progressing?.lastTransitionTime;
     return keyValues([
       ['In progress', `${dash(from)} -> ${spec.size}`],
-      ['Requested by', dash(by)],
+      ['Requested by', dash(open ? open.requestedBy : asked?.requestedBy)],
       ['Started', at ? `${at} (${age(at, v.now)} ago)` : '-'],
       ['Step', step],
       ['Elapsed', at ? age(at, v.now) : '-'],
     ]);
   }
   if (!last) return ['No resize recorded'];
-  const took = last.startedAt && last.completedAt ? duration(Date.parse(last.completedAt) - Date.parse(last.startedAt)) : undefined;
+  const took = last.startedAt && last.completedAt ? tookText(Date.parse(last.completedAt) - Date.parse(last.startedAt)) : undefined;
   return keyValues([
     ['Last resize', `${last.from} -> ${last.to}`],
     ['Requested by', dash(last.requestedBy)],
     ['Started', last.startedAt ? `${last.startedAt} (${age(last.startedAt, v.now)} ago)` : '-'],
     ['Took', took ?? (last.completedAt ? '-' : 'not completed')],
   ]);
+}
+
+/** Resizes take seconds: tenths below a minute ("2.3s"), kubectl's units above. */
+function tookText(ms: number): string {
+  return ms < 60_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : duration(ms);
 }
 
 function health(m: MemberView, c: Colors): string {

@@ -2,7 +2,8 @@
 // figures from etcd. Pure, so every section can be rendered from fixed inputs in tests.
 import type { EtcdCluster, MemberStatus } from '../../../core/api.js';
 import { memberIdHex } from '../../../core/member-naming.js';
-import { byOrdinal, healthyVoting, quorum, voting } from '../../../core/quorum.js';
+import { byOrdinal, healthyVoting, voting } from '../../../core/membership.js';
+import { quorum, tolerates } from '../../../core/quorum.js';
 import { clusterWarnings, type ClusterWarning } from '../../../core/warnings.js';
 import type { EtcdStatusResponse, KubeEvent, Pod } from '../../kube/resources.js';
 
@@ -125,7 +126,7 @@ export function buildView(inp: ViewInputs): ClusterView {
     voting: v,
     healthyVoting: h,
     quorum: quorum(v),
-    tolerates: v === 0 ? 0 : Math.max(0, h - quorum(v)),
+    tolerates: v === 0 ? 0 : Math.max(0, tolerates(h, v)),
     now: inp.now,
   };
 }
