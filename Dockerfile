@@ -8,6 +8,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY core core
 COPY controller controller
+COPY guard guard
 COPY webhook webhook
 COPY plugin plugin
 COPY localcluster localcluster
@@ -22,7 +23,8 @@ COPY --from=build /src/dist dist
 COPY package.json ./
 COPY bin bin
 RUN ln -s /app/bin/etcd-controller /usr/local/bin/etcd-controller \
- && ln -s /app/bin/etcd-webhook /usr/local/bin/etcd-webhook
+ && ln -s /app/bin/etcd-webhook /usr/local/bin/etcd-webhook \
+ && ln -s /app/bin/etcd-member-guard /usr/local/bin/etcd-member-guard
 # The node image's unprivileged user; manifests also set runAsNonRoot and a read-only root filesystem.
 USER 1000:1000
 ENTRYPOINT []

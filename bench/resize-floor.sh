@@ -95,7 +95,7 @@ create() { # [--storage SIZE]
     const peer = 'http://' + process.env.NAME + '-0.' + process.env.NAME + '.' + process.env.NS + '.svc:2380';
     const entries = { [process.env.NAME + '-0']: { state: 'new', initialCluster: process.env.NAME + '-0=' + peer, addedAt: new Date().toISOString() } };
     const objs = [o.headlessService(c), o.clientService(c), o.membersConfigMap(c, entries), o.pdb(c, process.env.PDB, 1),
-      o.statefulSet(c, 'gcr.io/etcd-development/etcd', 1)];
+      o.statefulSet(c, { etcdRepository: o.DEFAULT_ETCD_REPOSITORY, guard: o.defaultGuardImage() }, 1)];
     for (const x of objs) { delete x.metadata.ownerReferences; console.log(JSON.stringify(x)); }
   " | k apply -f - >/dev/null
   say "objects created; waiting for $name-0"

@@ -1,6 +1,7 @@
 // Crash points for the crash-safety tests: ETCDOP_FAILPOINTS=after-learner-add,... makes the process SIGKILL
 // itself right after (or before) the named step. Unset, each check is one lookup in an empty Set.
-export const FAILPOINTS = [
+/** The points a resize crosses (each is a test of the chaos suite and of controller-scaling). */
+export const RESIZE_FAILPOINTS = [
   'after-learner-add',
   'after-configmap',
   'after-sts-grow',
@@ -10,6 +11,9 @@ export const FAILPOINTS = [
   'after-sts-shrink',
   'before-pvc-delete',
 ] as const;
+/** The points a replacement adds to those (it also removes, adds, promotes). */
+export const REPAIR_FAILPOINTS = ['after-repair-begin', 'after-pod-delete'] as const;
+export const FAILPOINTS = [...RESIZE_FAILPOINTS, ...REPAIR_FAILPOINTS] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 
 const enabled = new Set(

@@ -1,6 +1,7 @@
 // etcd-controller: reconciles EtcdClusters (StatefulSet, Services, PDB, etcd membership, status).
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_ETCD_REPOSITORY, defaultGuardImage } from './objects.js';
 import { hostname } from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -36,7 +37,12 @@ async function main(): Promise<void> {
       default: process.env.POD_NAMESPACE || 'etcd-operator-system',
       describe: 'namespace of the Lease etcd-controller (default: $POD_NAMESPACE, else etcd-operator-system)',
     })
-    .option('etcd-image-repository', { type: 'string', default: 'gcr.io/etcd-development/etcd', describe: 'etcd image; the tag is v<spec.version>' })
+    .option('etcd-image-repository', { type: 'string', default: DEFAULT_ETCD_REPOSITORY, describe: 'etcd image; the tag is v<spec.version>' })
+    .option('member-guard-image', {
+      type: 'string',
+      default: process.env.OPERATOR_IMAGE || defaultGuardImage(),
+      describe: 'image of the etcd pods\' member-guard init container: this operator\'s own (default: $OPERATOR_IMAGE, else the release of this build)',
+    })
     .option('resync-seconds', { type: 'number', default: 30, describe: 'look at every cluster at least this often (etcd health has no watch)' })
     .strict()
     .help()
@@ -94,7 +100,8 @@ async function main(): Promise<void> {
     });
   }
 
-  const reconciler = new Reconciler(kube, new EtcdAdmin(), { imageRepository: argv['etcd-image-repository'] }, log);
+  const images = { etcdRepository: argv['etcd-image-repository'], guard: argv['member-guard-image'] };
+  const reconciler = new Reconciler(kube, new EtcdAdmin(), { images }, log);
   const controller = new Controller(kc, kube, reconciler, { namespace: argv.namespace, resyncMs: argv['resync-seconds'] * 1000 }, log);
   await controller.start();
 

@@ -5,11 +5,12 @@
 // initial-cluster settings and rejoins as itself.
 import type { V1ConfigMap, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { API_VERSION, CLUSTER_LABEL, DEFAULT_ETCD_VERSION, KIND, SERVING_LABEL, type EtcdCluster } from '../core/api.js';
+import { productVersion } from '../core/version.js';
 import { CLIENT_PORT, DATA_VOLUME, PEER_PORT } from '../core/member-naming.js';
-import type { MemberStartEntry } from '../core/reconcile-step.js';
+import { DATA_DIR, ENTRIES_DIR, formatEntry, type EntryContext, type MemberStartEntry } from '../core/member-entry.js';
 
-export const DATA_DIR = '/var/lib/etcd';
-export const ENTRIES_DIR = '/etc/etcd-members';
+export { DATA_DIR, ENTRIES_DIR, formatEntry, parseEntry } from '../core/member-entry.js';
+
 const MANAGED_BY = 'etcd-k8s-operator';
 
 export const membersConfigMapName = (cluster: string) => `${cluster}-members`;
@@ -59,11 +60,28 @@ export function clientService(c: EtcdCluster): V1Service {
 /** etcd's arguments: everything else is in the member's config file ($(POD_NAME) is expanded by the kubelet). */
 export const etcdArgs = [`--config-file=${ENTRIES_DIR}/$(POD_NAME)`];
 
-export function statefulSet(c: EtcdCluster, imageRepository: string, replicas: number): V1StatefulSet {
+/** Images of an etcd pod: etcd's repository (the tag is v<spec.version>) and the member guard's image. */
+export interface PodImages {
+  etcdRepository: string;
+  /** The operator's image: it holds the member guard (bin/etcd-member-guard). */
+  guard: string;
+}
+
+export const DEFAULT_ETCD_REPOSITORY = 'gcr.io/etcd-development/etcd';
+export const OPERATOR_REPOSITORY = 'ghcr.io/etcd-k8s-operator/etcd-k8s-operator';
+export const defaultGuardImage = () => `${OPERATOR_REPOSITORY}:${productVersion()}`;
+
+const podName = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
+
+export function statefulSet(c: EtcdCluster, images: PodImages, replicas: number): V1StatefulSet {
   const name = c.metadata.name!;
   const labels = ownerLabels(name);
   const storage = c.spec.storage ?? {};
-  const image = `${imageRepository}:v${c.spec.version ?? DEFAULT_ETCD_VERSION}`;
+  const image = `${images.etcdRepository}:v${c.spec.version ?? DEFAULT_ETCD_VERSION}`;
+  const dataMounts = [
+    { name: DATA_VOLUME, mountPath: DATA_DIR },
+    { name: 'members', mountPath: ENTRIES_DIR, readOnly: true },
+  ];
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -80,22 +98,31 @@ export function statefulSet(c: EtcdCluster, imageRepository: string, replicas: n
         metadata: { labels },
         spec: {
           terminationGracePeriodSeconds: 30,
+          // Before every start: etcd only on the member's own data, or on an empty volume for a member that has
+          // never run (core/member-guard.ts); otherwise it waits, says why, and the controller replaces it.
+          initContainers: [
+            {
+              name: 'member-guard',
+              image: images.guard,
+              command: ['etcd-member-guard'],
+              args: ['--entry', `${ENTRIES_DIR}/$(POD_NAME)`, '--data-dir', DATA_DIR, '--member', '$(POD_NAME)'],
+              env: [podName],
+              volumeMounts: dataMounts.map((m) => ({ ...m, readOnly: true })),
+            },
+          ],
           containers: [
             {
               name: 'etcd',
               image,
               command: ['/usr/local/bin/etcd'],
               args: etcdArgs,
-              env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              env: [podName],
               ports: [
                 { name: 'client', containerPort: CLIENT_PORT },
                 { name: 'peer', containerPort: PEER_PORT },
               ],
               readinessProbe: { httpGet: { path: '/health', port: CLIENT_PORT }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 },
-              volumeMounts: [
-                { name: DATA_VOLUME, mountPath: DATA_DIR },
-                { name: 'members', mountPath: ENTRIES_DIR, readOnly: true },
-              ],
+              volumeMounts: dataMounts,
             },
           ],
           volumes: [
@@ -128,62 +155,6 @@ export function pdb(c: EtcdCluster, apiVersion: string, minAvailable: number) {
     metadata: meta(c, c.metadata.name!),
     spec: { minAvailable, selector: { matchLabels: { [CLUSTER_LABEL]: c.metadata.name! } } },
   };
-}
-
-/** Where a member's entry lives: the cluster's identity and the member's name, for its URLs. */
-export interface EntryContext {
-  cluster: string;
-  namespace: string;
-  token: string;
-}
-
-// Bookkeeping of the controller's own rides along as comments etcd ignores.
-const ADDED_AT = '# added-at: ';
-const MEMBER_ID = '# member-id: ';
-const quoted = (v: string) => `'${v.replaceAll("'", "''")}'`;
-
-/**
- * A ConfigMap entry is the member's etcd config file (keys as etcd's --config-file reads them on 3.4 to
- * 3.6; with --config-file etcd ignores every other flag, so the file is complete).
- */
-export function formatEntry(ctx: EntryContext, member: string, e: MemberStartEntry): string {
-  const host = `${member}.${ctx.cluster}.${ctx.namespace}.svc`;
-  const lines = [
-    `# etcd config of member ${member}, written by etcd-controller`,
-    `${ADDED_AT}${e.addedAt}`,
-    ...(e.memberId ? [`${MEMBER_ID}${e.memberId}`] : []),
-    `name: ${quoted(member)}`,
-    `data-dir: ${quoted(DATA_DIR)}`,
-    `listen-peer-urls: ${quoted(`http://0.0.0.0:${PEER_PORT}`)}`,
-    `listen-client-urls: ${quoted(`http://0.0.0.0:${CLIENT_PORT}`)}`,
-    `advertise-client-urls: ${quoted(`http://${host}:${CLIENT_PORT}`)}`,
-    `initial-advertise-peer-urls: ${quoted(`http://${host}:${PEER_PORT}`)}`,
-    `initial-cluster: ${quoted(e.initialCluster)}`,
-    `initial-cluster-state: ${quoted(e.state)}`,
-    `initial-cluster-token: ${quoted(ctx.token)}`,
-    // On by default only as a command-line flag: a config file starts from defaults where it is off, and
-    // kubectl-etcd reads members' figures from this JSON API through the API server's pod proxy.
-    'enable-grpc-gateway: true',
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
-export function parseEntry(text: string): MemberStartEntry | undefined {
-  const vars: Record<string, string> = {};
-  let addedAt = '';
-  let memberId: string | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith(ADDED_AT)) addedAt = line.slice(ADDED_AT.length);
-    else if (line.startsWith(MEMBER_ID)) memberId = line.slice(MEMBER_ID.length);
-    const m = /^([a-z-]+): '((?:[^']|'')*)'$/.exec(line);
-    if (m) vars[m[1]] = m[2].replaceAll("''", "'");
-  }
-  const state = vars['initial-cluster-state'];
-  if ((state !== 'new' && state !== 'existing') || !vars['initial-cluster']) return undefined;
-  const entry: MemberStartEntry = { state, initialCluster: vars['initial-cluster'], addedAt };
-  if (memberId) entry.memberId = memberId;
-  return entry;
 }
 
 /** Token of the bootstrap: unique per EtcdCluster object, so a recreated cluster never talks to an old one. */

@@ -10,21 +10,22 @@ import {
   PROMOTE_WARN_AFTER_MS,
   SHORT_REQUEUE_MS,
   type EtcdObservation,
-  type MemberStartEntry,
   type Observed,
   type ObservedMember,
   type Step,
 } from '../core/reconcile-step.js';
 import { RESIZE_REQUESTED_REASON, type ResizeEventLike } from '../core/resize-record.js';
+import type { MemberStartEntry } from '../core/member-entry.js';
 import { deriveStatus, failureStatus, resizeBegins, statusEqual } from '../core/status-derive.js';
 import { EtcdAdmin, isLearnerNotInSync, isTransientRefusal, type EtcdView } from './etcd-admin.js';
 import { failpoint } from './failpoints.js';
 import { isNotFound, Kube } from './kube.js';
 import { membershipSteps } from './metrics.js';
 import * as objects from './objects.js';
+import { observePod } from './observe-pod.js';
 
 export interface ReconcilerOptions {
-  imageRepository: string;
+  images: objects.PodImages;
 }
 
 export interface PassResult {
@@ -104,15 +105,7 @@ export class Reconciler {
       : undefined;
     const observedPods = pods.items.flatMap((p) => {
       const ordinal = ordinalOf(p.metadata?.name ?? '', name);
-      if (ordinal === undefined) return [];
-      const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-      const changedAt = Date.parse(p.metadata?.annotations?.[SERVING_CHANGED_AT_ANNOTATION] ?? '');
-      return [{
-        name: p.metadata!.name!, ordinal, ready, deleting: !!p.metadata?.deletionTimestamp,
-        serving: p.metadata?.labels?.[SERVING_LABEL] === 'true',
-        servingChangedAt: Number.isNaN(changedAt) ? undefined : changedAt,
-        inClientEndpoints: endpointPods?.has(p.metadata!.name!),
-      }];
+      return ordinal === undefined ? [] : [observePod(p, ordinal, endpointPods)];
     });
     const observedPvcs = pvcs.items.flatMap((p) => {
       const ordinal = pvcOrdinal(name, p.metadata?.name ?? '');
@@ -197,7 +190,7 @@ export class Reconciler {
         return done(step.kind);
       }
       case 'create-statefulset':
-        await this.kube.ensureCreated(objects.statefulSet(c, this.opts.imageRepository, 1), 'statefulsets');
+        await this.kube.ensureCreated(objects.statefulSet(c, this.opts.images, 1), 'statefulsets');
         await this.event(c, 'Normal', 'StatefulSetCreated', `created StatefulSet ${name} with ${memberName(name, 0)} bootstrapping a new etcd cluster`);
         return done(step.kind);
       case 'scale-statefulset': {
@@ -249,6 +242,25 @@ export class Reconciler {
         await this.etcd.moveLeader(this.leaderEndpoint(view), step.to.id);
         fp('after-move-leader');
         await this.event(c, 'Normal', 'LeaderMoved', `moved leadership from ${step.from.name} to ${step.to.name} before removing ${step.from.name}`);
+        return done(step.kind);
+      case 'begin-repair': {
+        const r = step.repair;
+        log.warn({ member: r.member, id: r.oldId, reason: r.reason }, r.message);
+        fp('after-repair-begin');
+        await this.event(c, 'Warning', 'MemberReplacing', `replacing ${r.member} (${r.oldId}), ${r.reason}: ${r.message}; it is removed and added again as a new learner`);
+        return done(step.kind);
+      }
+      case 'delete-pod':
+        try {
+          await this.kube.counted('delete', 'pods', this.kube.core.deleteNamespacedPod(
+            step.force ? { name: step.pod, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0 } } : { name: step.pod, namespace },
+          ));
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        log.info({ pod: step.pod, force: step.force }, step.message);
+        fp('after-pod-delete');
+        await this.event(c, step.force ? 'Warning' : 'Normal', step.force ? 'PodForceDeleted' : 'PodRestarted', step.message);
         return done(step.kind);
       case 'remove-member':
         await this.etcd.remove(this.leaderEndpoint(view), step.member.id);
@@ -315,6 +327,12 @@ export class Reconciler {
     if (lr?.completedAt && lr.completedAt !== open?.completedAt) {
       await this.event(c, 'Normal', 'ResizeCompleted', `resize ${lr.from} -> ${lr.to} completed${lr.requestedBy ? ` (requested by ${lr.requestedBy})` : ''}`);
     }
+    const rp = next.lastRepair;
+    if (rp?.completedAt && rp.completedAt !== prev?.lastRepair?.completedAt) {
+      const took = ((Date.parse(rp.completedAt) - Date.parse(rp.startedAt)) / 1000).toFixed(1);
+      const to = rp.newId ? `${rp.oldId} -> ${rp.newId}` : `${rp.oldId} removed`;
+      await this.event(c, 'Normal', 'MemberReplaced', `replaced ${rp.member} (${rp.reason}): ${to} in ${took} s${rp.requestedBy ? ` (requested by ${rp.requestedBy})` : ''}`);
+    }
   }
 
   async event(c: EtcdCluster, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
@@ -355,6 +373,7 @@ function toObservation(view: EtcdView, cluster: string, namespace: string): Etcd
       isLearner: m.isLearner,
       started: m.name !== '',
       healthy,
+      answered: !!s,
     };
   });
   return { members, authoritative: view.authoritative, leaderId: view.leaderId, problem: view.problem };

@@ -22,6 +22,8 @@ export const Annotations = {
   requestedBy: `${ANNOTATION_PREFIX}resize-requested-by`,
   requestedAt: `${ANNOTATION_PREFIX}resize-requested-at`,
   forceResize: `${ANNOTATION_PREFIX}force-resize`,
+  /** `kubectl etcd replace`: "MEMBER/ID", the member (and its etcd ID, so the request is done once) to replace. */
+  replace: `${ANNOTATION_PREFIX}replace`,
 } as const;
 
 /** Label put on every object the controller owns, valued with the EtcdCluster's name. */
@@ -38,10 +40,23 @@ export interface StorageSpec {
   emptyDir?: boolean;
 }
 
+export type RepairPolicy = 'Auto' | 'Manual';
+
+/** Self-healing (SPEC.md, "Self-healing"). */
+export interface RepairSpec {
+  /** Auto (default): replace failed members; Manual: report only (`kubectl etcd replace` does it). */
+  policy?: RepairPolicy;
+  /** A voting member unhealthy this long is replaced, e.g. "3m", "90s", "1m30s" (default 3m). */
+  unhealthyAfter?: string;
+}
+
+export const DEFAULT_UNHEALTHY_AFTER = '3m';
+
 export interface EtcdClusterSpec {
   size: number;
   version?: string;
   storage?: StorageSpec;
+  repair?: RepairSpec;
 }
 
 export interface MemberStatus {
@@ -52,6 +67,8 @@ export interface MemberStatus {
   clientURL?: string;
   isLearner: boolean;
   healthy: boolean;
+  /** Since when the member has been unhealthy without a break (RFC 3339): the clock of unhealthyAfter. */
+  unhealthySince?: string;
 }
 
 export type Phase = 'Pending' | 'Creating' | 'Running' | 'Scaling' | 'Degraded' | 'Failed';
@@ -75,6 +92,23 @@ export interface LastResize {
   completedAt?: string;
 }
 
+/** Why a member is replaced (removed from etcd and added again as a new learner at its ordinal). */
+export type RepairReason = 'DataLost' | 'ForeignData' | 'Unhealthy' | 'Requested' | 'KeptByShrink';
+
+/** One replacement of a member, in progress while completedAt is absent (status.lastRepair). */
+export interface MemberRepair {
+  member: string;
+  /** The member's etcd ID before (removed), and after (the new learner's), 16 hex digits. */
+  oldId: string;
+  newId?: string;
+  reason: RepairReason;
+  /** What was seen: "its volume holds no data", "unhealthy for 3m12s: CrashLoopBackOff", ... */
+  message: string;
+  requestedBy?: string;
+  startedAt: string;
+  completedAt?: string;
+}
+
 export interface EtcdClusterStatus {
   observedGeneration?: number;
   phase?: Phase;
@@ -84,6 +118,7 @@ export interface EtcdClusterStatus {
   members?: MemberStatus[];
   conditions?: Condition[];
   lastResize?: LastResize;
+  lastRepair?: MemberRepair;
   selector?: string;
 }
 

@@ -1,10 +1,16 @@
 // The controller's decision, pure: from what etcd and Kubernetes show right now to the one next step.
 // Every half-done state a crash can leave maps to the step that finishes (or undoes) it, so a controller
 // killed anywhere converges. Membership steps are taken only on the leader's own member list.
-import type { EtcdCluster } from './api.js';
-import { memberName, peerURL, pvcName } from './member-naming.js';
+import type { EtcdCluster, MemberRepair } from './api.js';
+import { memberName, peerURL } from './member-naming.js';
+import type { MemberStartEntry } from './member-entry.js';
+import type { GuardRefusal } from './member-guard.js';
 import { joiningOrdinal, leavingOrder } from './membership.js';
 import { quorum } from './quorum.js';
+import { beginRepair, continueRepair, growthAllowedDuringRepair, learnerPod, repairInProgress, reportUnhealthy, stuckDeletion } from './repair.js';
+import { known, names, ours, drainWait, type Known } from './step-facts.js';
+
+export { CLIENT_DRAIN_MS } from './step-facts.js';
 
 /** A learner whose pod has not started etcd this long after it was added is removed again (LESSONS rule 4). */
 export const LEARNER_START_TIMEOUT_MS = 180_000;
@@ -13,14 +19,6 @@ export const PROMOTE_WARN_AFTER_MS = 60_000;
 /** Requeue while etcd is expected to accept soon (catch-up, the ~5 s reconfigure guard). */
 export const SHORT_REQUEUE_MS = 300;
 export const WAIT_REQUEUE_MS = 1000;
-/**
- * How long a leaving member keeps running after it left the client Service before leadership moves off it
- * and it is removed: consumers of Endpoints (kube-proxy, client-side resolvers) need a moment to stop
- * sending new requests to it.
- */
-export const CLIENT_DRAIN_MS = 1500;
-const DRAIN_POLL_MS = 100;
-
 export interface ObservedMember {
   /** 16 lower-case hex digits. */
   id: string;
@@ -34,6 +32,8 @@ export interface ObservedMember {
   /** etcd reports a name once the member's process has started. */
   started: boolean;
   healthy: boolean;
+  /** Its own endpoint answered a status request this pass (healthy may still be false: alarms, no leader). */
+  answered: boolean;
 }
 
 export interface EtcdObservation {
@@ -56,22 +56,24 @@ export interface ObservedPod {
   servingChangedAt?: number;
   /** Listed in the client Service's Endpoints (ready or not); undefined when they could not be read. */
   inClientEndpoints?: boolean;
+  /** When the pod object was created (ms). */
+  createdAt?: number;
+  /** When its etcd container started running, while it runs (ms). */
+  etcdStartedAt?: number;
+  /** The member guard's last refusal to start etcd in this pod (the init container's exit code and words). */
+  guardRefusal?: { reason: GuardRefusal; message: string };
+  /** PodScheduled False (Unschedulable) since (ms). */
+  unschedulableSince?: number;
+  /** When a graceful deletion's grace period ends (deletionTimestamp, ms). */
+  deletionDeadline?: number;
+  /** Why the pod does not serve, in Kubernetes' words ("CrashLoopBackOff", "Unschedulable: ..."). */
+  trouble?: string;
 }
 
 export interface ObservedPVC {
   name: string;
   ordinal: number;
   deleting: boolean;
-}
-
-/** What a member's pod needs to start etcd the first time (ConfigMap NAME-members, one key per member). */
-export interface MemberStartEntry {
-  state: 'new' | 'existing';
-  initialCluster: string;
-  /** etcd member ID the entry was written for; absent for the bootstrap member. */
-  memberId?: string;
-  /** When the member was added: the clock of the learner start timeout, kept in Kubernetes, not in memory. */
-  addedAt: string;
 }
 
 export interface Observed {
@@ -98,7 +100,9 @@ export type Step =
   | { kind: 'add-learner'; name: string; ordinal: number; peerURL: string }
   | { kind: 'promote'; member: ObservedMember; addedAt?: string }
   | { kind: 'move-leader'; from: ObservedMember; to: ObservedMember }
-  | { kind: 'remove-member'; member: ObservedMember; reason: 'ScaleDown' | 'LearnerNeverStarted'; message: string }
+  | { kind: 'remove-member'; member: ObservedMember; reason: 'ScaleDown' | 'LearnerNeverStarted' | 'Replace'; message: string }
+  | { kind: 'begin-repair'; repair: MemberRepair }
+  | { kind: 'delete-pod'; pod: string; force: boolean; message: string }
   | { kind: 'wait'; reason: string; message: string; requeueMs: number }
   | { kind: 'blocked'; reason: string; message: string; unhealthy: string[] }
   | { kind: 'idle' };
@@ -108,39 +112,19 @@ export function isProgressStep(step: Step): boolean {
   return !['idle', 'blocked', 'ensure-services', 'ensure-pdb', 'set-serving'].includes(step.kind);
 }
 
-/** A member whose peer URL this controller names, with its ordinal. */
-type Ours = ObservedMember & { ordinal: number };
-
-/**
- * A leaving member's pod is out of the client Service (label off) before it goes; wait until the Endpoints
- * no longer list it and CLIENT_DRAIN_MS have passed since the label came off, so clients stop sending to
- * it before it is removed. A pod already deleting, or none, has nothing to drain.
- */
-function drainWait(o: Observed, victim: Ours): Step | undefined {
-  const pod = o.pods.find((p) => p.ordinal === victim.ordinal);
-  if (!pod || pod.deleting || pod.serving) return undefined;
-  if (pod.inClientEndpoints) {
-    return { kind: 'wait', reason: 'DrainingClientTraffic', message: `waiting for ${pod.name} to leave the client Service's endpoints before it is removed`, requeueMs: DRAIN_POLL_MS };
-  }
-  const left = pod.servingChangedAt === undefined ? 0 : CLIENT_DRAIN_MS - (o.now - pod.servingChangedAt);
-  if (left > 0) {
-    return { kind: 'wait', reason: 'DrainingClientTraffic', message: `${pod.name} left client traffic; removing it in ${(left / 1000).toFixed(1)} s`, requeueMs: Math.ceil(left) };
-  }
-  return undefined;
-}
-
-function ours(members: ObservedMember[]): Ours[] {
-  return members.filter((m): m is Ours => m.ordinal !== undefined);
-}
-
 /** The entries every member of the current list should have: join the cluster as it is now. */
 export function desiredMemberEntries(o: Observed, members: ObservedMember[]): Record<string, MemberStartEntry> {
   const initialCluster = members.map((m) => `${m.name}=${m.peerURL}`).join(',');
   const entries: Record<string, MemberStartEntry> = {};
+  const now = new Date(o.now).toISOString();
   for (const m of ours(members)) {
     const prev = o.memberEntries?.[m.name];
-    const addedAt = prev && prev.memberId === m.id ? prev.addedAt : new Date(o.now).toISOString();
-    entries[m.name] = { state: 'existing', initialCluster, memberId: m.id, addedAt };
+    const same = prev && prev.memberId === m.id;
+    const entry: MemberStartEntry = { state: 'existing', initialCluster, memberId: m.id, addedAt: same ? prev.addedAt : now };
+    // From its first start on, the member's data lives in its volume (the guard refuses an empty one).
+    const joinedAt = same && prev.joinedAt ? prev.joinedAt : m.started ? now : undefined;
+    if (joinedAt) entry.joinedAt = joinedAt;
+    entries[m.name] = entry;
   }
   return entries;
 }
@@ -152,26 +136,12 @@ function sameEntries(a: Record<string, MemberStartEntry> | undefined, b: Record<
   return keys.every((k) => {
     const x = a[k];
     const y = b[k];
-    return !!x && x.state === y.state && x.initialCluster === y.initialCluster && x.memberId === y.memberId && x.addedAt === y.addedAt;
+    return !!x && x.state === y.state && x.initialCluster === y.initialCluster && x.memberId === y.memberId && x.addedAt === y.addedAt && x.joinedAt === y.joinedAt;
   });
 }
 
-const names = (ms: { name: string }[]) => ms.map((m) => m.name).join(', ');
 
 
-/** What every phase past bootstrap decides on: etcd's member list (known) and what is derived from it. */
-interface Known {
-  o: Observed;
-  name: string;
-  namespace: string;
-  size: number;
-  members: ObservedMember[];
-  /** This controller's members (peer URLs it names). */
-  mine: Ours[];
-  voting: ObservedMember[];
-  replicasForMembers: number;
-  statefulSet: { replicas: number };
-}
 
 /**
  * The one next step, from the first phase that has one: groundwork (Services, PDB), bootstrap (no StatefulSet
@@ -184,22 +154,19 @@ export function nextStep(o: Observed): Step {
   if (early) return early;
   if (!o.etcd.members) return membersUnknown(o);
   const k = known(o, o.etcd.members);
-  return memberObjects(k) ?? requireLeader(k) ?? clientTraffic(k) ?? resume(k) ?? shrink(k) ?? grow(k) ?? repair(k);
+  const repair = repairInProgress(o.cluster);
+  return memberObjects(k) ?? requireLeader(k) ?? clientTraffic(k) ?? resume(k)
+    ?? (repair ? continueRepair(k, repair) : unlessBlocked(shrink(k), k))
+    ?? unlessBlocked(grow(k), k)
+    ?? (repair ? undefined : beginRepair(k))
+    ?? reportUnhealthy(k)
+    ?? { kind: 'idle' };
 }
 
-function known(o: Observed, members: ObservedMember[]): Known {
-  const mine = ours(members);
-  return {
-    o,
-    name: o.cluster.metadata.name!,
-    namespace: o.cluster.metadata.namespace!,
-    size: o.cluster.spec.size,
-    members,
-    mine,
-    voting: members.filter((m) => !m.isLearner),
-    replicasForMembers: mine.length ? Math.max(...mine.map((m) => m.ordinal)) + 1 : 0,
-    statefulSet: o.statefulSet!,
-  };
+/** A resize step that is blocked (an unhealthy member in the way) gives way to a replacement that is due. */
+function unlessBlocked(step: Step | undefined, k: Known): Step | undefined {
+  if (!step || step.kind !== 'blocked' || repairInProgress(k.o.cluster)) return step;
+  return beginRepair(k) ?? step;
 }
 
 /** Services first; the PDB follows the members etcd has and is left alone while the list is unknown. */
@@ -301,9 +268,10 @@ function clientTraffic(k: Known): Step | undefined {
   for (const pod of [...k.o.pods].sort((a, b) => a.ordinal - b.ordinal)) {
     if (pod.deleting) continue;
     const m = k.mine.find((x) => x.ordinal === pod.ordinal);
-    const want = !!m && !m.isLearner && pod.ordinal < k.size;
+    const replaced = !!m && repairInProgress(k.o.cluster)?.oldId === m.id;
+    const want = !!m && !m.isLearner && pod.ordinal < k.size && !replaced;
     if (pod.serving !== want) {
-      const why = !m ? 'is not an etcd member' : m.isLearner ? 'is a learner' : want ? 'is a voting member' : `is leaving (spec.size ${k.size})`;
+      const why = !m ? 'is not an etcd member' : m.isLearner ? 'is a learner' : replaced ? 'is being replaced' : want ? 'is a voting member' : `is leaving (spec.size ${k.size})`;
       return { kind: 'set-serving', pod: pod.name, serving: want, message: `${pod.name} ${why}: ${want ? 'add it to' : 'take it out of'} client traffic` };
     }
   }
@@ -327,6 +295,8 @@ function resumeLearner(k: Known): Step | undefined {
   }
   const addedAt = o.memberEntries?.[learner.name]?.addedAt;
   if (learner.started) return { kind: 'promote', member: learner, addedAt };
+  const pod = learnerPod(k, learner, addedAt);
+  if (pod) return pod;
   const age = addedAt ? o.now - Date.parse(addedAt) : 0;
   if (age > LEARNER_START_TIMEOUT_MS) {
     return {
@@ -354,7 +324,9 @@ function finishRemoval(k: Known): Step | undefined {
     .filter((p) => p.ordinal >= k.statefulSet.replicas && !memberOrdinals.has(p.ordinal))
     .sort((a, b) => a.ordinal - b.ordinal);
   for (const pvc of stale) {
-    if (o.pods.some((p) => p.ordinal === pvc.ordinal)) {
+    const pod = o.pods.find((p) => p.ordinal === pvc.ordinal);
+    if (pod?.deleting) return stuckDeletion(k, pod, 'the removed member\'s pod');
+    if (pod) {
       return { kind: 'wait', reason: 'WaitingForPodDeletion', message: `waiting for pod ${memberName(k.name, pvc.ordinal)} to go before deleting ${pvc.name}`, requeueMs: WAIT_REQUEUE_MS };
     }
     if (!pvc.deleting) return { kind: 'delete-pvc', name: pvc.name, message: `${pvc.name} holds the data of a member no longer in etcd` };
@@ -399,7 +371,7 @@ function grow(k: Known): Step | undefined {
   if (k.voting.length >= k.size) return undefined;
   const { o, name } = k;
   const unhealthy = k.voting.filter((m) => !m.healthy);
-  if (unhealthy.length) {
+  if (unhealthy.length && !growthAllowedDuringRepair(k)) {
     return {
       kind: 'blocked',
       reason: 'MemberUnhealthy',
@@ -409,14 +381,14 @@ function grow(k: Known): Step | undefined {
   }
   const ordinal = joiningOrdinal(k.mine.map((m) => m.ordinal));
   const pod = o.pods.find((p) => p.ordinal === ordinal);
-  if (pod) {
-    // Only a gap below the StatefulSet's size leaves a pod at a non-member ordinal that the StatefulSet keeps.
-    return ordinal < k.statefulSet.replicas
-      ? { kind: 'blocked', reason: 'OrphanPod', message: `pod ${pod.name} runs but is not an etcd member; delete it and ${pvcName(name, ordinal)} to let ${pod.name} be added`, unhealthy: [] }
-      : { kind: 'wait', reason: 'WaitingForPodDeletion', message: `waiting for old pod ${pod.name} to go`, requeueMs: WAIT_REQUEUE_MS };
+  // A pod still at the ordinal (a replaced or hand-removed member's) stays until the learner is added: its
+  // member guard keeps its etcd from starting there, and the learner's pod phase recycles it and its volume.
+  if (pod?.deleting) return stuckDeletion(k, pod, 'the old pod');
+  if (pod && ordinal >= k.statefulSet.replicas) {
+    return { kind: 'wait', reason: 'WaitingForPodDeletion', message: `waiting for old pod ${pod.name} to go`, requeueMs: WAIT_REQUEUE_MS };
   }
   const pvc = o.pvcs.find((p) => p.ordinal === ordinal);
-  if (pvc) {
+  if (pvc && !pod) {
     return pvc.deleting
       ? { kind: 'wait', reason: 'WaitingForPVCDeletion', message: `waiting for stale ${pvc.name} to be deleted`, requeueMs: WAIT_REQUEUE_MS }
       : { kind: 'delete-pvc', name: pvc.name, message: `${pvc.name} holds old data and ${memberName(name, ordinal)} is about to be added` };
@@ -424,11 +396,3 @@ function grow(k: Known): Step | undefined {
   return { kind: 'add-learner', name: memberName(name, ordinal), ordinal, peerURL: peerURL(name, k.namespace, ordinal) };
 }
 
-/** At size: an unhealthy member is reported by name (replacing it is for a person, or `kubectl etcd replace`). */
-function repair(k: Known): Step {
-  const unhealthy = k.voting.filter((m) => !m.healthy);
-  if (unhealthy.length) {
-    return { kind: 'blocked', reason: 'MemberUnhealthy', message: `member(s) ${names(unhealthy)} unhealthy; repair them`, unhealthy: unhealthy.map((m) => m.name) };
-  }
-  return { kind: 'idle' };
-}

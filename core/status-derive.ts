@@ -3,6 +3,7 @@
 import { selectorFor, type Condition, type EtcdCluster, type EtcdClusterStatus, type MemberStatus, type Phase } from './api.js';
 import { findCondition } from './conditions.js';
 import { beginsResize, nextLastResize } from './last-resize.js';
+import { nextLastRepair } from './last-repair.js';
 import { byOrdinal } from './membership.js';
 import { quorum } from './quorum.js';
 import type { ResizeEventLike } from './resize-record.js';
@@ -22,14 +23,20 @@ export interface StatusInput {
   requests?: ResizeEventLike[];
 }
 
-function members(o: Observed): MemberStatus[] {
+function members(o: Observed, now: string): MemberStatus[] {
   const seen = o.etcd.members;
+  const prev = new Map((o.cluster.status?.members ?? []).map((m) => [m.id, m]));
+  // The clock of repair.unhealthyAfter: kept across passes (and controllers) while the member stays unhealthy.
+  const since = (m: MemberStatus): MemberStatus => {
+    const { unhealthySince: _t, ...rest } = m;
+    return m.healthy ? rest : { ...rest, unhealthySince: prev.get(m.id)?.unhealthySince ?? now };
+  };
   if (!seen) {
     // Unknown now: keep the last list but never claim health we cannot see.
-    return (o.cluster.status?.members ?? []).map((m) => ({ ...m, healthy: false }));
+    return (o.cluster.status?.members ?? []).map((m) => since({ ...m, healthy: false }));
   }
   return byOrdinal(
-    seen.map((m) => ({ name: m.name, id: m.id, peerURL: m.peerURL, clientURL: m.clientURL, isLearner: m.isLearner, healthy: m.healthy })),
+    seen.map((m) => since({ name: m.name, id: m.id, peerURL: m.peerURL, clientURL: m.clientURL, isLearner: m.isLearner, healthy: m.healthy })),
     (m) => seen.find((x) => x.id === m.id)?.ordinal,
   );
 }
@@ -49,13 +56,13 @@ function lostForGood(available: Condition, now: string): boolean {
   return available.reason === 'QuorumLost' && Date.parse(now) - Date.parse(available.lastTransitionTime) >= FAILED_AFTER_MS;
 }
 
-function phaseOf(o: Observed, step: Step, list: MemberStatus[], available: Condition, now: string): Phase {
+function phaseOf(o: Observed, step: Step, list: MemberStatus[], available: Condition, repairing: boolean, now: string): Phase {
   if (!o.statefulSet && !list.length) return 'Pending';
   // Until the cluster first reaches its size, anything short of Running is part of creating it.
   const creating = !wasRunning(o.cluster.status);
   if (available.status !== 'True') return creating ? 'Creating' : lostForGood(available, now) ? 'Failed' : 'Degraded';
   const voting = list.filter((m) => !m.isLearner);
-  if (step.kind === 'blocked' || voting.some((m) => !m.healthy)) return creating ? 'Creating' : 'Degraded';
+  if (step.kind === 'blocked' || repairing || voting.some((m) => !m.healthy)) return creating ? 'Creating' : 'Degraded';
   if (isProgressStep(step) || voting.length !== o.cluster.spec.size) return creating ? 'Creating' : 'Scaling';
   return 'Running';
 }
@@ -70,6 +77,9 @@ function stepMessage(step: Step): string {
       return `moving leadership from ${step.from.name} to ${step.to.name}`;
     case 'remove-member':
       return `removing ${step.member.name}: ${step.message}`;
+    case 'begin-repair':
+      return `replacing ${step.repair.member} (${step.repair.reason}): ${step.repair.message}`;
+    case 'delete-pod':
     case 'write-member-entries':
     case 'scale-statefulset':
     case 'delete-pvc':
@@ -115,23 +125,27 @@ function settledAtSize(o: Observed, step: Step, list: MemberStatus[], readyPods:
 export function deriveStatus({ observed: o, step, requests }: StatusInput, now: string): EtcdClusterStatus {
   const prev = o.cluster.status;
   const gen = o.cluster.metadata.generation;
-  const list = members(o);
+  const list = members(o, now);
   const voting = list.filter((m) => !m.isLearner);
   const healthyVoting = voting.filter((m) => m.healthy);
   const readyPods = new Set(o.pods.filter((p) => p.ready && !p.deleting).map((p) => p.name));
   const leader = o.etcd.authoritative ? list.find((m) => m.id === o.etcd.leaderId)?.name : undefined;
   const available = availability(o, voting, leader, now);
-  const phase = phaseOf(o, step, list, available, now);
   const size = o.cluster.spec.size;
+  const lastRepair = nextLastRepair({ prev: prev?.lastRepair, step, members: o.etcd.members, readyPods, size, now });
+  const repairing = !!lastRepair && !lastRepair.completedAt;
+  const phase = phaseOf(o, step, list, available, repairing, now);
 
   const progressing = isProgressStep(step)
-    ? condition('Progressing', 'True', wasRunning(prev) ? 'Resizing' : 'Creating', stepMessage(step), gen, prev, now)
+    ? condition('Progressing', 'True', repairing ? 'Repairing' : wasRunning(prev) ? 'Resizing' : 'Creating', stepMessage(step), gen, prev, now)
     : condition('Progressing', 'False', voting.length === size ? 'SizeReached' : 'Stalled', voting.length === size ? `${voting.length} voting members as wanted` : stepMessage(step), gen, prev, now);
   // A learner not caught up yet is a resize in progress, not a degradation.
   const unhealthy = voting.filter((m) => !m.healthy).map((m) => m.name);
   const degraded =
     step.kind === 'blocked'
       ? condition('Degraded', 'True', step.reason, step.message, gen, prev, now)
+      : repairing
+        ? condition('Degraded', 'True', 'MemberReplacing', `replacing ${lastRepair.member} (${lastRepair.reason}): ${lastRepair.message}`, gen, prev, now)
       : unhealthy.length
         ? condition('Degraded', 'True', 'MemberUnhealthy', `unhealthy: ${unhealthy.join(', ')}`, gen, prev, now)
         : condition('Degraded', 'False', 'AllMembersHealthy', 'every member is healthy', gen, prev, now);
@@ -157,6 +171,7 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
     now,
   });
   if (lastResize) status.lastResize = lastResize;
+  if (lastRepair) status.lastRepair = lastRepair;
   return status;
 }
 

@@ -4,7 +4,7 @@
 import { jest } from '@jest/globals';
 import { CLUSTER_LABEL } from '../../core/api.js';
 import { clientURL } from '../../core/member-naming.js';
-import { FAILPOINTS, type Failpoint } from '../../controller/failpoints.js';
+import { RESIZE_FAILPOINTS, type Failpoint } from '../../controller/failpoints.js';
 import { useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
 import { Controllers, etcdctl, etcdctlLeaderId, etcdctlMembers, getCluster, kubectlOf, type ControllerProcess, type Kubectl } from './controller-harness.js';
 
@@ -171,7 +171,7 @@ describe('etcd-controller on a local cluster', () => {
     ['before-pvc-delete', 3, 1],
   ];
   it('covers every failure point', () => {
-    expect(plan.map(([fp]) => fp).sort()).toEqual([...FAILPOINTS].sort());
+    expect(plan.map(([fp]) => fp).sort()).toEqual([...RESIZE_FAILPOINTS].sort());
   });
 
   it.each(plan)('converges after a SIGKILL at %s (resize %i -> %i), with no stray or duplicate member', async (fp, from, to) => {

@@ -16,6 +16,8 @@ export function member(k: number, opts: Partial<ObservedMember> = {}): ObservedM
     isLearner: false,
     started: true,
     healthy: true,
+    // A member made unhealthy in a test is one that does not answer, unless the test says otherwise.
+    answered: opts.healthy ?? true,
     ...opts,
   };
 }

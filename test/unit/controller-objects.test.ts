@@ -2,13 +2,14 @@
 import { parse } from 'yaml';
 import { CLUSTER_LABEL, type EtcdCluster } from '../../core/api.js';
 import { formatEntry, headlessService, membersConfigMap, parseEntry, pdb, statefulSet, ENTRIES_DIR } from '../../controller/objects.js';
-import type { MemberStartEntry } from '../../core/reconcile-step.js';
+import type { MemberStartEntry } from '../../core/member-entry.js';
 
 const c: EtcdCluster = { metadata: { name: 'demo', namespace: 'ns1', uid: 'u-1' }, spec: { size: 3, version: '3.5.9', storage: { size: '2Gi', storageClassName: 'fast' } } };
+const images = { etcdRepository: 'gcr.io/etcd-development/etcd', guard: 'ghcr.io/etcd-k8s-operator/etcd-k8s-operator:9.9.9' };
 
 describe('owned objects', () => {
   it('StatefulSet: image tag from spec.version, Parallel, OnDelete, PVC template labelled but not owned', () => {
-    const sts = statefulSet(c, 'gcr.io/etcd-development/etcd', 1);
+    const sts = statefulSet(c, images, 1);
     expect(sts.spec!.template.spec!.containers[0].image).toBe('gcr.io/etcd-development/etcd:v3.5.9');
     expect(sts.spec).toMatchObject({ serviceName: 'demo', replicas: 1, podManagementPolicy: 'Parallel', updateStrategy: { type: 'OnDelete' } });
     const claim = sts.spec!.volumeClaimTemplates![0];
@@ -17,8 +18,15 @@ describe('owned objects', () => {
     expect(sts.metadata!.ownerReferences![0]).toMatchObject({ kind: 'EtcdCluster', name: 'demo', uid: 'u-1', controller: true });
     expect(sts.spec!.template.spec!.containers[0].readinessProbe!.httpGet).toMatchObject({ path: '/health', port: 2379 });
   });
+  it('StatefulSet: the member guard runs before etcd, from the operator\'s image, on the same volumes read-only', () => {
+    const pod = statefulSet(c, images, 1).spec!.template.spec!;
+    const guard = pod.initContainers![0];
+    expect(guard).toMatchObject({ name: 'member-guard', image: images.guard, command: ['etcd-member-guard'] });
+    expect(guard.args).toEqual(['--entry', `${ENTRIES_DIR}/$(POD_NAME)`, '--data-dir', '/var/lib/etcd', '--member', '$(POD_NAME)']);
+    expect(guard.volumeMounts).toEqual(pod.containers[0].volumeMounts!.map((m) => ({ ...m, readOnly: true })));
+  });
   it('StatefulSet with storage.emptyDir: an emptyDir volume and no claim template', () => {
-    const sts = statefulSet({ ...c, spec: { size: 1, storage: { emptyDir: true } } }, 'r', 1);
+    const sts = statefulSet({ ...c, spec: { size: 1, storage: { emptyDir: true } } }, images, 1);
     expect(sts.spec!.volumeClaimTemplates).toBeUndefined();
     expect(sts.spec!.template.spec!.volumes).toContainEqual({ name: 'data', emptyDir: {} });
   });
@@ -66,7 +74,7 @@ describe('start entries: the member\'s etcd config file', () => {
     expect(parse(cm.data!['demo-1'])).toMatchObject({ name: 'demo-1', 'initial-cluster-token': 'demo-u-1' });
   });
   it('the etcd container runs etcd itself, no shell (official images are distroless), reading its own entry', () => {
-    const container = statefulSet(c, 'r', 1).spec!.template.spec!.containers[0];
+    const container = statefulSet(c, images, 1).spec!.template.spec!.containers[0];
     expect(container.command).toEqual(['/usr/local/bin/etcd']);
     expect(container.args).toEqual([`--config-file=${ENTRIES_DIR}/$(POD_NAME)`]);
     expect(container.env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });

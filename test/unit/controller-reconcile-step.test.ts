@@ -1,6 +1,7 @@
 // The step decision over observed states, including every half-finished state a killed controller can leave.
 import type { EtcdCluster } from '../../core/api.js';
 import { memberName, peerURL } from '../../core/member-naming.js';
+import type { MemberStartEntry } from '../../core/member-entry.js';
 import { member, NAME, NS } from './controller-fixtures.js';
 import {
   CLIENT_DRAIN_MS,
@@ -8,7 +9,6 @@ import {
   isProgressStep,
   LEARNER_START_TIMEOUT_MS,
   nextStep,
-  type MemberStartEntry,
   type Observed,
   type ObservedMember,
 } from '../../core/reconcile-step.js';
@@ -126,9 +126,14 @@ describe('nextStep: steady state and safety', () => {
   it('refuses a removal that would leave the rest without a healthy quorum (quorum guard)', () => {
     // 3 -> 2: removing demo-2 leaves demo-0, demo-1 with demo-1 down: 1 healthy of 2, quorum 2.
     const o = withMembers(settled(3, 2), [member(0), member(1, { healthy: false }), member(2)]);
-    const step = nextStep(o);
+    // With repair.policy Manual nothing replaces demo-1: the shrink stays blocked, naming it.
+    const manual = { ...o, cluster: { ...o.cluster, spec: { ...o.cluster.spec, repair: { policy: 'Manual' as const } } } };
+    const step = nextStep(manual);
     expect(step).toMatchObject({ kind: 'blocked', reason: 'QuorumAtRisk', unhealthy: ['demo-1'] });
     if (step.kind === 'blocked') expect(step.message).toMatch(/repair demo-1/);
+    // With Auto (the default) the shrink's way is cleared by replacing the member it keeps (removing demo-1
+    // leaves demo-0 and demo-2, both healthy: quorum holds).
+    expect(nextStep(o)).toMatchObject({ kind: 'begin-repair', repair: { member: 'demo-1', reason: 'KeptByShrink' } });
   });
   it('refuses to add while a voting member is unhealthy', () => {
     const o = withMembers(settled(3, 5), [member(0), member(1), member(2, { healthy: false })]);

@@ -1,10 +1,10 @@
 // `kubectl etcd version`.
 import { formatData, out } from '../../cli/output.js';
 import type { GlobalArgs } from '../../cli/session.js';
-import { pluginVersion } from '../../version.js';
+import { productVersion } from '../../../core/version.js';
 
 export async function runVersion(args: GlobalArgs): Promise<void> {
-  const info = { plugin: pluginVersion(), node: process.versions.node, platform: `${process.platform}/${process.arch}` };
+  const info = { plugin: productVersion(), node: process.versions.node, platform: `${process.platform}/${process.arch}` };
   if (args.output === 'json' || args.output === 'yaml') process.stdout.write(await formatData(info, args.output));
   else out(`kubectl-etcd ${info.plugin} (node ${info.node}, ${info.platform})`);
 }
