@@ -10,7 +10,8 @@
 # to k+1; etcdctl member promote retried until the learner has caught up; PDB minAvailable = quorum.
 # Shrink: every leaving member out of the client Service (label off) and drained (gone from its Endpoints
 # and 1.5 s since); then per member k (highest first): etcdctl move-leader when k leads; member remove; its
-# start entry dropped; StatefulSet to k; wait for the pod to go; delete its PVC; PDB minAvailable = quorum.
+# start entry dropped; StatefulSet to k; PDB minAvailable = quorum; then for each removed member: wait for
+# its pod to go, delete its PVC (a removed member's pod is not waited for before the next removal).
 # Refused steps (etcd's ~5 s reconfigure guard, a learner not in sync) are retried every 300 ms, as the
 # controller does. Progress lines go to stderr with a time stamp.
 set -euo pipefail
@@ -142,10 +143,15 @@ shrink() { # ordinal of the member to remove: the highest
   set_pdb "$n"
   k patch configmap "$name-members" --type json -p "[{\"op\":\"remove\",\"path\":\"/data/$name-$n\"}]" >/dev/null
   k scale statefulset "$name" --replicas="$n" >/dev/null
+  say "$name-$n removed, StatefulSet at $n"
+}
+
+drop_data() { # ordinal of a removed member: its PVC once its pod has gone (the next removal did not wait for it)
+  local n=$1
   k wait --for=delete "pod/$name-$n" --timeout=120s >/dev/null 2>&1 || true
   k get "pod/$name-$n" >/dev/null 2>&1 && { echo "resize-floor: pod $name-$n still there after 120 s" >&2; return 1; }
   k delete pvc "data-$name-$n" --wait=false >/dev/null
-  say "$name-$n removed, pod gone, PVC deleted"
+  say "$name-$n pod gone, PVC deleted"
 }
 
 case "$1" in
@@ -160,6 +166,7 @@ case "$1" in
       since=$(date +%s%N)
       for ((m = from - 1; m >= to; m--)); do drain "$name-$m" "$since"; done
       for ((m = from - 1; m >= to; m--)); do shrink "$m"; done
+      for ((m = from - 1; m >= to; m--)); do drop_data "$m"; done
     fi
     # Done as for the operator: every pod of a member Ready.
     k wait --for=condition=Ready pod -l "etcd.k8s-operator.io/cluster=$name" --timeout=180s >/dev/null

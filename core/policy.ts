@@ -1,14 +1,14 @@
 // The admission policy (SPEC.md, "Admission policy"): pure, shared by the webhook and the plugin's preflight so
 // both give the same verdict and the same words. Resizes are judged on the plan the controller would follow
 // (core/resize-plan.ts), counting healthy members only.
-import { Annotations, DEFAULT_MAX_SIZE, MIN_SIZE, type EtcdClusterStatus, type MemberStatus } from './api.js';
+import { Annotations, DEFAULT_MAX_SIZE, MIN_SIZE, type EtcdClusterStatus, type MemberStatus, type RepairPolicy } from './api.js';
 import { findCondition } from './conditions.js';
 import { byOrdinal, healthyVoting, isFormed, voting } from './membership.js';
 import { checkName, checkSpecChange } from './object-rules.js';
 import { faultTolerance, quorum } from './quorum.js';
-import { planResize, planStart, type ResizePlan } from './resize-plan.js';
+import { planReplace, planResize, planStart, type ResizePlan } from './resize-plan.js';
 
-export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7';
+export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7' | 'V8';
 
 export interface ResizeRequest {
   operation: 'CREATE' | 'UPDATE';
@@ -26,6 +26,8 @@ export interface ResizeRequest {
   maxSize?: number;
   /** The EtcdCluster's name, so messages can name the exact `kubectl etcd status NAME` to run. */
   name?: string;
+  /** spec.repair.policy (default Auto): a shrink then replaces the unhealthy members it keeps. */
+  repairPolicy?: RepairPolicy;
 }
 
 export interface PolicyVerdict {
@@ -108,7 +110,8 @@ export function evaluateResize(req: ResizeRequest): PolicyVerdict {
     formed: isFormed(req.status),
     inProgress: isInProgress(req.status, req.generation),
     // Without the name (never from the webhook or the plugin), the members' names still carry it.
-    plan: planResize(req.name ?? voting(req.status)[0]?.name.replace(/-\d+$/, '') ?? 'NAME', planStart(req.oldSize ?? newSize, req.status), newSize, req.status),
+    plan: planResize(req.name ?? voting(req.status)[0]?.name.replace(/-\d+$/, '') ?? 'NAME', planStart(req.oldSize ?? newSize, req.status), newSize, req.status,
+      { replaceKept: (req.repairPolicy ?? 'Auto') === 'Auto' }),
   };
   const warnings = [...parityWarning, ...planWarnings(facts)];
   // Nothing built yet: there is no membership to protect.
@@ -127,6 +130,51 @@ export function evaluateResize(req: ResizeRequest): PolicyVerdict {
 export interface ObjectAdmission extends ResizeRequest {
   oldSpec?: unknown;
   newSpec: unknown;
+}
+
+/** `kubectl etcd replace` (annotation replace: "MEMBER/ID"), judged on the status the request was made against. */
+export interface ReplaceRequest {
+  name: string;
+  member: string;
+  /** The member's etcd ID the request names; absent: whatever ID it has now. */
+  id?: string;
+  status?: EtcdClusterStatus;
+  generation?: number;
+}
+
+/**
+ * V8: a replacement is of a voting member, one at a time (no resize or replacement running), and only while
+ * the members that stay keep a healthy quorum. W5 when the cluster tolerates no failure while it runs.
+ */
+export function evaluateReplace(req: ReplaceRequest): PolicyVerdict {
+  const statusCmd = `kubectl etcd status ${req.name}`;
+  const members = voting(req.status);
+  const m = members.find((x) => x.name === req.member);
+  if (!m) {
+    return deny('V8', `V8: cannot replace ${req.member}: it is not a voting member of ${req.name} (voting: ${names(byOrdinal(members))}); ` +
+      `name one of them (${statusCmd}).`);
+  }
+  if (req.id && m.id !== req.id) {
+    return deny('V8', `V8: cannot replace ${req.member} (${req.id}): ${req.member} is member ${m.id} now (replaced already?); ` +
+      `ask again for the member as it is (${statusCmd}).`);
+  }
+  const open = req.status?.lastRepair && !req.status.lastRepair.completedAt ? req.status.lastRepair : undefined;
+  if (open || isInProgress(req.status, req.generation)) {
+    const what = open ? `the replacement of ${open.member} (${open.reason})` : `a change (${findCondition(req.status, 'Progressing')?.message ?? 'not observed yet'})`;
+    return deny('V8', `V8: cannot replace ${req.member} now: ${what} of ${req.name} is in progress; one membership change at a time: ` +
+      `wait for it to finish (${statusCmd}).`);
+  }
+  const plan = planReplace(req.name, req.member, req.status);
+  const out = plan.steps[0];
+  if (out.tolerates < 0) {
+    const sick = members.filter((x) => x.name !== m.name && !x.healthy);
+    return deny('V8', `V8: replacing ${req.member} would leave ${out.healthy} healthy of ${out.voting} members while it is out ` +
+      `(quorum ${out.quorum}): etcd would be unavailable. Repair ${names(sick)} first (${statusCmd}).`);
+  }
+  const warnings = out.tolerates === 0
+    ? [`W5: while ${req.member} is replaced, ${req.name} tolerates no failure (${out.healthy} healthy of ${out.voting} members, quorum ${out.quorum})`]
+    : [];
+  return allow(warnings, []);
 }
 
 /** The whole policy for the main resource: the name (V6, CREATE), fields applied only at creation (V7, UPDATE), then the resize rules. */
@@ -152,6 +200,11 @@ function planWarnings(f: Facts): string[] {
       : `W2: when resized from ${plan.from} to ${plan.to}, ${f.cluster} has no quorum (${numbers}): etcd is unavailable`);
   }
   const leaving = plan.steps.filter((s) => s.acts.some((a) => a.action === 'remove-member')).map((s) => s.member);
+  const replaced = plan.steps.filter((s) => s.acts.some((a) => a.action === 'add-learner') && leaving.includes(s.member)).map((s) => s.member);
+  if (replaced.length > 0) {
+    out.push(`W4: shrinking ${f.cluster} from ${plan.from} to ${plan.to} keeps unhealthy ${replaced.join(', ')}: replaced at the end ` +
+      `(repair.policy Auto: removed, added again as a new learner on a new volume), so every member that stays is healthy`);
+  }
   if (leaving.length > 0 && plan.unhealthyKept.length > 0) {
     const sick = plan.unhealthyKept.join(', ');
     const after = plan.toleratesAfter < 0 ? 'it has no quorum' : `it tolerates ${plan.toleratesAfter} failure(s) instead of ${faultTolerance(plan.to)}`;

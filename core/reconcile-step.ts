@@ -157,6 +157,7 @@ export function nextStep(o: Observed): Step {
   const repair = repairInProgress(o.cluster);
   return memberObjects(k) ?? requireLeader(k) ?? clientTraffic(k) ?? resume(k)
     ?? (repair ? continueRepair(k, repair) : unlessBlocked(shrink(k), k))
+    ?? dropRemovedData(k)
     ?? unlessBlocked(grow(k), k)
     ?? (repair ? undefined : beginRepair(k))
     ?? reportUnhealthy(k)
@@ -280,7 +281,8 @@ function clientTraffic(k: Known): Step | undefined {
 
 /**
  * One membership change in flight at a time, and a half-done one first: a learner is finished (promoted) or
- * undone (removed); a removal is finished by shrinking the StatefulSet, then dropping the removed member's data.
+ * undone (removed); after a removal the StatefulSet is shrunk. The removed member's data goes once its pod
+ * has (dropRemovedData), which the next removal of a shrink does not wait for: that member is out of etcd.
  */
 function resume(k: Known): Step | undefined {
   return resumeLearner(k) ?? finishRemoval(k);
@@ -310,28 +312,36 @@ function resumeLearner(k: Known): Step | undefined {
 }
 
 function finishRemoval(k: Known): Step | undefined {
+  if (k.statefulSet.replicas <= k.replicasForMembers) return undefined;
+  const leaving = k.o.pods.filter((p) => p.ordinal >= k.replicasForMembers).map((p) => p.name);
+  return {
+    kind: 'scale-statefulset',
+    replicas: k.replicasForMembers,
+    message: `stop the pod(s) of removed member(s) ${leaving.join(', ') || `>= ordinal ${k.replicasForMembers}`}`,
+  };
+}
+
+/** The data of removed members (PVCs beyond the StatefulSet): deleted once their pods are gone, never reused. */
+function dropRemovedData(k: Known): Step | undefined {
   const { o } = k;
-  if (k.statefulSet.replicas > k.replicasForMembers) {
-    const leaving = o.pods.filter((p) => p.ordinal >= k.replicasForMembers).map((p) => p.name);
-    return {
-      kind: 'scale-statefulset',
-      replicas: k.replicasForMembers,
-      message: `stop the pod(s) of removed member(s) ${leaving.join(', ') || `>= ordinal ${k.replicasForMembers}`}`,
-    };
-  }
   const memberOrdinals = new Set(k.mine.map((m) => m.ordinal));
   const stale = o.pvcs
     .filter((p) => p.ordinal >= k.statefulSet.replicas && !memberOrdinals.has(p.ordinal))
     .sort((a, b) => a.ordinal - b.ordinal);
+  let waiting: Step | undefined;
   for (const pvc of stale) {
     const pod = o.pods.find((p) => p.ordinal === pvc.ordinal);
-    if (pod?.deleting) return stuckDeletion(k, pod, 'the removed member\'s pod');
     if (pod) {
-      return { kind: 'wait', reason: 'WaitingForPodDeletion', message: `waiting for pod ${memberName(k.name, pvc.ordinal)} to go before deleting ${pvc.name}`, requeueMs: WAIT_REQUEUE_MS };
+      const step = pod.deleting
+        ? stuckDeletion(k, pod, 'the removed member\'s pod')
+        : { kind: 'wait' as const, reason: 'WaitingForPodDeletion', message: `waiting for pod ${pod.name} to go before deleting ${pvc.name}`, requeueMs: WAIT_REQUEUE_MS };
+      if (step.kind !== 'wait') return step;
+      waiting ??= step;
+      continue;
     }
     if (!pvc.deleting) return { kind: 'delete-pvc', name: pvc.name, message: `${pvc.name} holds the data of a member no longer in etcd` };
   }
-  return undefined;
+  return waiting;
 }
 
 /**

@@ -53,63 +53,117 @@ export interface ResizePlan {
 
 type Planned = Pick<MemberStatus, 'name' | 'healthy'>;
 
+/** The cluster as a plan changes it, action by action: what each act and step reports its figures from. */
+class PlanBuilder {
+  readonly kept: Map<string, Planned>;
+  readonly steps: PlanStep[] = [];
+  readonly before: number;
+  readonly unhealthyNow: string[];
+
+  constructor(members: Planned[]) {
+    this.kept = new Map(members.map((m) => [m.name, m]));
+    this.before = this.figures().toleratesAfter;
+    this.unhealthyNow = this.unhealthy();
+  }
+
+  unhealthy(): string[] {
+    return [...this.kept.values()].filter((m) => !m.healthy).map((m) => m.name);
+  }
+
+  figures(): Figures {
+    const v = this.kept.size;
+    const h = v - this.unhealthy().length;
+    return { votingAfter: v, healthyAfter: h, quorumAfter: quorum(v), toleratesAfter: tolerates(h, v) };
+  }
+
+  act(action: PlanAction, member: string, text: string): PlanAct {
+    return { action, member, text, ...this.figures() };
+  }
+
+  step(member: string, acts: PlanAct[]): PlanStep {
+    const f = this.figures();
+    const s = {
+      member, acts, voting: f.votingAfter, healthy: f.healthyAfter, quorum: f.quorumAfter, tolerates: f.toleratesAfter,
+      unhealthyKept: this.unhealthy(), lessTolerantThanBefore: f.toleratesAfter < this.before,
+    };
+    this.steps.push(s);
+    return s;
+  }
+
+  /** Leadership off (when it may lead), the removal, then its volume: one step. */
+  remove(cluster: string, name: string, leader: string | undefined, why = ''): void {
+    const acts: PlanAct[] = [];
+    if (leader === undefined) acts.push(this.act('move-leader', name, `move leadership off ${name} (if it leads)`));
+    else if (leader === name) acts.push(this.act('move-leader', name, `move leadership off ${name} (it leads now)`));
+    this.kept.delete(name);
+    acts.push(this.act('remove-member', name, `remove ${name}${why}`));
+    const s = this.step(name, acts);
+    s.acts.push(this.act('delete-pvc', name, `delete PVC ${pvcName(cluster, ordinalOf(name, cluster)!)}`));
+  }
+
+  /** A new learner at the ordinal, its pod, promoted once caught up: a healthy voting member from then on. */
+  add(name: string, what = 'as learner'): void {
+    const acts = [this.act('add-learner', name, `add ${name} ${what}`), this.act('start-pod', name, `start pod ${name}`)];
+    this.kept.set(name, { name, healthy: true });
+    acts.push(this.act('promote', name, `promote ${name}`));
+    this.step(name, acts);
+  }
+
+  plan(cluster: string, from: number, to: number): ResizePlan {
+    return { cluster, from, to, steps: this.steps, toleratesBefore: this.before, toleratesAfter: this.figures().toleratesAfter, unhealthyNow: this.unhealthyNow, unhealthyKept: this.unhealthy() };
+  }
+}
+
+export interface PlanOptions {
+  /** repair.policy Auto: a shrink replaces the unhealthy members it keeps (the controller's KeptByShrink). */
+  replaceKept?: boolean;
+}
+
 /**
  * `from` is the number of voting members now (planStart). Once the cluster is formed the plan works on
  * etcd's voting members as status lists them, with their health; before, on `from` healthy members.
  * Members join at the lowest free ordinals and leave from the highest ordinal down, one at a time
  * (core/membership.ts, the rule the controller follows).
  */
-export function planResize(cluster: string, from: number, to: number, status?: EtcdClusterStatus): ResizePlan {
+export function planResize(cluster: string, from: number, to: number, status?: EtcdClusterStatus, opts: PlanOptions = {}): ResizePlan {
   const listed = voting(status);
   const members: Planned[] = listed.length > 0 ? listed : Array.from({ length: from }, (_, k) => ({ name: memberName(cluster, k), healthy: true }));
-  const kept = new Map(members.map((m) => [m.name, m]));
-  const unhealthy = () => [...kept.values()].filter((m) => !m.healthy).map((m) => m.name);
-  const figures = (): Figures => {
-    const v = kept.size;
-    const h = v - unhealthy().length;
-    return { votingAfter: v, healthyAfter: h, quorumAfter: quorum(v), toleratesAfter: tolerates(h, v) };
-  };
-  const before = figures().toleratesAfter;
-  const unhealthyNow = unhealthy();
-  const steps: PlanStep[] = [];
-  const act = (action: PlanAction, member: string, text: string): PlanAct => ({ action, member, text, ...figures() });
-  const step = (member: string, acts: PlanAct[]): PlanStep => {
-    const f = figures();
-    return {
-      member, acts, voting: f.votingAfter, healthy: f.healthyAfter, quorum: f.quorumAfter, tolerates: f.toleratesAfter,
-      unhealthyKept: unhealthy(), lessTolerantThanBefore: f.toleratesAfter < before,
-    };
-  };
-
+  const b = new PlanBuilder(members);
   const taken = members.map((m) => ordinalOf(m.name, cluster)).filter((k): k is number => k !== undefined);
   for (let n = members.length; n < to; n++) {
     const k = joiningOrdinal(taken);
     taken.push(k);
-    const name = memberName(cluster, k);
-    const acts = [act('add-learner', name, `add ${name} as learner`), act('start-pod', name, `start pod ${name}`)];
-    // Promoted once caught up: a healthy voting member from then on.
-    kept.set(name, { name, healthy: true });
-    acts.push(act('promote', name, `promote ${name}`));
-    steps.push(step(name, acts));
+    b.add(memberName(cluster, k));
   }
-
   // Where leadership goes after a move is etcd's choice: from then on a victim "may" lead.
   let leader = status?.leader;
   const leaving = leavingOrder(members, (m) => ordinalOf(m.name, cluster)).slice(0, Math.max(0, members.length - to));
   for (const victim of leaving) {
-    const name = victim.name;
-    const ordinal = ordinalOf(name, cluster)!;
-    const acts: PlanAct[] = [];
-    if (leader === undefined) acts.push(act('move-leader', name, `move leadership off ${name} (if it leads)`));
-    else if (leader === name) acts.push(act('move-leader', name, `move leadership off ${name} (it leads now)`));
-    kept.delete(name);
-    acts.push(act('remove-member', name, `remove ${name}`));
-    const s = step(name, acts);
-    s.acts.push(act('delete-pvc', name, `delete PVC ${pvcName(cluster, ordinal)}`));
-    steps.push(s);
-    if (leader === name) leader = undefined;
+    b.remove(cluster, victim.name, leader);
+    if (leader === victim.name) leader = undefined;
   }
-  return { cluster, from: members.length, to, steps, toleratesBefore: before, toleratesAfter: figures().toleratesAfter, unhealthyNow, unhealthyKept: unhealthy() };
+  if (opts.replaceKept && to < members.length) {
+    // As the controller does: only where removing it leaves the others a healthy quorum.
+    for (const sick of b.unhealthy()) {
+      const others = [...b.kept.values()].filter((m) => m.name !== sick);
+      const healthy = others.filter((m) => m.healthy).length;
+      if (others.length > 0 && healthy >= quorum(others.length)) replaceIn(b, cluster, sick, leader, ' (unhealthy, kept by the shrink)');
+    }
+  }
+  return b.plan(cluster, members.length, to);
+}
+
+function replaceIn(b: PlanBuilder, cluster: string, name: string, leader: string | undefined, why: string): void {
+  b.remove(cluster, name, leader, why);
+  b.add(name, 'again as a new learner');
+}
+
+/** `kubectl etcd replace`: the member removed (its volume with it) and added again as a new learner, promoted. */
+export function planReplace(cluster: string, member: string, status?: EtcdClusterStatus): ResizePlan {
+  const members = voting(status);
+  const b = new PlanBuilder(members);
+  replaceIn(b, cluster, member, status?.leader, '');
+  return b.plan(cluster, members.length, members.length);
 }
 
 /** The member count a plan starts from: etcd's voting members once formed, else what spec.size asks. */

@@ -56,14 +56,15 @@ function lostForGood(available: Condition, now: string): boolean {
   return available.reason === 'QuorumLost' && Date.parse(now) - Date.parse(available.lastTransitionTime) >= FAILED_AFTER_MS;
 }
 
-function phaseOf(o: Observed, step: Step, list: MemberStatus[], available: Condition, repairing: boolean, now: string): Phase {
+function phaseOf(o: Observed, step: Step, list: MemberStatus[], available: Condition, busy: { repairing: boolean; resizing: boolean }, now: string): Phase {
   if (!o.statefulSet && !list.length) return 'Pending';
   // Until the cluster first reaches its size, anything short of Running is part of creating it.
   const creating = !wasRunning(o.cluster.status);
   if (available.status !== 'True') return creating ? 'Creating' : lostForGood(available, now) ? 'Failed' : 'Degraded';
   const voting = list.filter((m) => !m.isLearner);
-  if (step.kind === 'blocked' || repairing || voting.some((m) => !m.healthy)) return creating ? 'Creating' : 'Degraded';
-  if (isProgressStep(step) || voting.length !== o.cluster.spec.size) return creating ? 'Creating' : 'Scaling';
+  if (step.kind === 'blocked' || busy.repairing || voting.some((m) => !m.healthy)) return creating ? 'Creating' : 'Degraded';
+  // A resize not completed yet is Scaling even on a pass of housekeeping (the PDB, client traffic) in between.
+  if (isProgressStep(step) || busy.resizing || voting.length !== o.cluster.spec.size) return creating ? 'Creating' : 'Scaling';
   return 'Running';
 }
 
@@ -113,13 +114,15 @@ function availability(o: Observed, voting: MemberStatus[], leader: string | unde
 }
 
 /**
- * Settled at spec.size: exactly that many voting members, no learner, nothing of a resize left to do, and the
- * pod of every member etcd reports healthy Ready (what READY shows). A member that is unhealthy is not waited
- * for: the resize cannot make it healthy.
+ * Settled at spec.size: exactly that many voting members, no learner, nothing at all left to do (the pass
+ * decided idle, or blocked on something the resize cannot change: no PDB, client-traffic or cleanup step is
+ * pending), and the pod of every member etcd reports healthy Ready (what READY shows). A member that is
+ * unhealthy is not waited for: the resize cannot make it healthy.
  */
 function settledAtSize(o: Observed, step: Step, list: MemberStatus[], readyPods: Set<string>): boolean {
   if (!o.etcd.members || !o.etcd.authoritative || list.some((m) => m.isLearner)) return false;
-  return list.length === o.cluster.spec.size && !isProgressStep(step) && list.every((m) => !m.healthy || readyPods.has(m.name));
+  const nothingLeft = step.kind === 'idle' || step.kind === 'blocked';
+  return list.length === o.cluster.spec.size && nothingLeft && list.every((m) => !m.healthy || readyPods.has(m.name));
 }
 
 export function deriveStatus({ observed: o, step, requests }: StatusInput, now: string): EtcdClusterStatus {
@@ -134,7 +137,18 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
   const size = o.cluster.spec.size;
   const lastRepair = nextLastRepair({ prev: prev?.lastRepair, step, members: o.etcd.members, readyPods, size, now });
   const repairing = !!lastRepair && !lastRepair.completedAt;
-  const phase = phaseOf(o, step, list, available, repairing, now);
+  const lastResize = nextLastResize({
+    prev: prev?.lastResize,
+    target: size,
+    everRunning: wasRunning(prev),
+    votingNow: o.etcd.members ? voting.length : undefined,
+    lastSize: prev?.size,
+    requests,
+    settled: settledAtSize(o, step, list, readyPods),
+    now,
+  });
+  const resizing = !!lastResize && !lastResize.completedAt;
+  const phase = phaseOf(o, step, list, available, { repairing, resizing }, now);
 
   const progressing = isProgressStep(step)
     ? condition('Progressing', 'True', repairing ? 'Repairing' : wasRunning(prev) ? 'Resizing' : 'Creating', stepMessage(step), gen, prev, now)
@@ -160,16 +174,6 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
     selector: selectorFor(o.cluster.metadata.name!),
   };
   if (leader) status.leader = leader;
-  const lastResize = nextLastResize({
-    prev: prev?.lastResize,
-    target: size,
-    everRunning: wasRunning(prev),
-    votingNow: o.etcd.members ? voting.length : undefined,
-    lastSize: prev?.size,
-    requests,
-    settled: settledAtSize(o, step, list, readyPods),
-    now,
-  });
   if (lastResize) status.lastResize = lastResize;
   if (lastRepair) status.lastRepair = lastRepair;
   return status;

@@ -218,15 +218,24 @@ describe('nextStep: scale down, and each state a crash can leave', () => {
     const o = withMembers(settled(3, 1), [member(0), member(1)]);
     expect(nextStep(o)).toMatchObject({ kind: 'scale-statefulset', replicas: 2 });
   });
-  it('StatefulSet shrunk, pod still terminating: waits before deleting the PVC', () => {
+  it('StatefulSet shrunk, pod still terminating: the next removal does not wait for it (that member is out of etcd)', () => {
     const s = settled(3, 1);
+    const o = withMembers({ ...s, statefulSet: { replicas: 2 } }, [member(0), member(1)]);
+    expect(nextStep(o)).toMatchObject({ kind: 'remove-member', member: { name: 'demo-1' } });
+  });
+  it('at the target size, the removed member\'s PVC waits for its pod to go', () => {
+    const s = settled(3, 2);
     const o = withMembers({ ...s, statefulSet: { replicas: 2 } }, [member(0), member(1)]);
     expect(nextStep(o)).toMatchObject({ kind: 'wait', reason: 'WaitingForPodDeletion' });
   });
-  it('StatefulSet shrunk, pod gone, PVC remains: deletes the removed member\'s PVC', () => {
-    const s = settled(3, 1);
+  it('StatefulSet shrunk, pod gone, PVC remains: deletes the removed member\'s PVC (never reused)', () => {
+    const s = settled(3, 2);
     const o = withMembers({ ...s, statefulSet: { replicas: 2 }, pods: s.pods.slice(0, 2) }, [member(0), member(1)]);
     expect(nextStep(o)).toMatchObject({ kind: 'delete-pvc', name: 'data-demo-2' });
+    // Two removed members' PVCs (a 3 -> 1 shrink): each goes once its pod has; one still terminating is no reason to keep the other.
+    const t = settled(3, 1);
+    const both = withMembers({ ...t, statefulSet: { replicas: 1 }, pods: [t.pods[0], { ...t.pods[1], deleting: true, deletionDeadline: NOW + 20_000 }], pdb: { minAvailable: 1 } }, [member(0)]);
+    expect(nextStep(both)).toMatchObject({ kind: 'delete-pvc', name: 'data-demo-2' });
   });
   it('PVC gone: removes the next victim', () => {
     const s = settled(3, 1);

@@ -61,11 +61,15 @@ const rows: Row[] = [
   { name: 'grow 1 -> 2 ends tolerating no failure: W1 and W2', req: upd(1, 2, st('h')), allowed: true, warnings: ['W1', 'W2'] },
 
   // W4: a shrink that keeps an unhealthy member says so, with the tolerance counted on healthy members
-  { name: 'shrink 5 -> 3 keeping unhealthy demo-2 warns W2 and W4', req: upd(5, 3, st('hhuhh')), allowed: true, warnings: ['W2', 'W4'],
+  // repair.policy Manual: the shrink keeps the unhealthy member, and says so.
+  { name: 'shrink 5 -> 3 keeping unhealthy demo-2 warns W2 and W4', req: upd(5, 3, st('hhuhh'), { repairPolicy: 'Manual' }), allowed: true, warnings: ['W2', 'W4'],
     contains: ['W2: when resized from 5 to 3, demo tolerates no failure (2 healthy of 3 voting, quorum 2)',
       'W4: shrinking demo from 5 to 3 keeps unhealthy demo-2 (members leave from the highest ordinal down: demo-4, demo-3); when done it tolerates 0 failure(s) instead of 1: repair demo-2 (kubectl etcd status demo)'] },
-  { name: 'shrink 7 -> 5 keeping unhealthy demo-0 warns W4 only (1 failure still tolerated)', req: upd(7, 5, st('uhhhhhh')), allowed: true, warnings: ['W4'],
+  { name: 'shrink 7 -> 5 keeping unhealthy demo-0 warns W4 only (1 failure still tolerated)', req: upd(7, 5, st('uhhhhhh'), { repairPolicy: 'Manual' }), allowed: true, warnings: ['W4'],
     contains: ['keeps unhealthy demo-0', 'demo-6, demo-5', 'tolerates 1 failure(s) instead of 2'] },
+  // repair.policy Auto (the default): the shrink ends by replacing the unhealthy member it keeps.
+  { name: 'shrink 5 -> 3 with demo-2 unhealthy (Auto): W4 says it is replaced at the end; it ends tolerating 1', req: upd(5, 3, st('hhuhh')), allowed: true, warnings: ['W4'],
+    contains: ['W4: shrinking demo from 5 to 3 keeps unhealthy demo-2: replaced at the end (repair.policy Auto'] },
 
   // V2: quorum lost
   { name: 'V2 grow', req: upd(3, 5, st('huu')), allowed: false, rule: 'V2', contains: ['1 of 3 voting members healthy, quorum is 2', 'demo-1, demo-2', 'force-resize: "true"', 'kubectl etcd status demo'] },
@@ -114,7 +118,7 @@ const rows: Row[] = [
     contains: ['3 healthy of 5 voting, quorum 3'] },
   { name: 'force bypasses V3', req: upd(5, 3, st('hhhhl', { progressing: 'x' }), { forceResize: true }), allowed: true, warnings: ['W3'], bypassed: ['V3'] },
   { name: 'force bypasses V4 with W1 and W2', req: upd(3, 4, st('hhu'), { forceResize: true }), allowed: true, warnings: ['W1', 'W2', 'W3'], bypassed: ['V4'] },
-  { name: 'force bypasses V5 with W2 (no quorum when done) and W4 (keeps demo-0)', req: upd(3, 1, st('uhh'), { forceResize: true }), allowed: true, warnings: ['W2', 'W4', 'W3'], bypassed: ['V5'],
+  { name: 'force bypasses V5 with W2 (no quorum when done) and W4 (keeps demo-0)', req: upd(3, 1, st('uhh'), { forceResize: true, repairPolicy: 'Manual' }), allowed: true, warnings: ['W2', 'W4', 'W3'], bypassed: ['V5'],
     contains: ['demo has no quorum (0 healthy of 1 voting, quorum 1)', 'keeps unhealthy demo-0', 'when done it has no quorum'] },
   { name: 'force with nothing to bypass: no W3', req: upd(3, 5, st('hhh'), { forceResize: true }), allowed: true, warnings: [], bypassed: [] },
 
