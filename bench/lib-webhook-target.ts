@@ -41,7 +41,7 @@ function real(): Server {
   const metrics = createMetrics();
   return createWebhookServer({
     tls,
-    context: { maxSize: 7, clusters: fixedClusterLookup(benchClusters), recorder: { record: async () => undefined }, now: () => new Date() },
+    context: { maxSize: 7, clusters: fixedClusterLookup(benchClusters), recorder: { record: async () => undefined, recordRequest: async () => undefined }, now: () => new Date() },
     metrics,
     log: createLogger('webhook', { buffered: true }), // as bin/etcd-webhook logs
     ready: () => true,

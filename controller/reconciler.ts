@@ -23,6 +23,7 @@ import { isNotFound, Kube } from './kube.js';
 import { membershipSteps } from './metrics.js';
 import * as objects from './objects.js';
 import { observePod } from './observe-pod.js';
+import { REPLACE_REQUESTED_REASON, replaceRequester } from '../core/repair.js';
 
 export interface ReconcilerOptions {
   images: objects.PodImages;
@@ -61,6 +62,13 @@ export class Reconciler {
     }
     const { observed, view } = seen;
     const step = nextStep(observed);
+    // Who asked for a requested replacement: read once, when it begins (the record then lives in status).
+    if (step.kind === 'begin-repair' && step.repair.reason === 'Requested') {
+      step.repair.requestedBy = await this.requests(cluster, REPLACE_REQUESTED_REASON)
+        .then((events) => replaceRequester(events, step.repair.member, step.repair.oldId))
+        .catch(() => undefined);
+      if (!step.repair.requestedBy) delete step.repair.requestedBy;
+    }
     let result: PassResult;
     let stepError: unknown;
     try {
@@ -275,11 +283,11 @@ export class Reconciler {
     }
   }
 
-  /** The ResizeRequested Events of this EtcdCluster (not of an earlier one of the same name). */
-  private async resizeRequests(c: EtcdCluster): Promise<ResizeEventLike[]> {
+  /** The ResizeRequested (or ReplaceRequested) Events of this EtcdCluster (not of an earlier one of the same name). */
+  private async requests(c: EtcdCluster, reason: string): Promise<CoreV1Event[]> {
     const events = await this.kube.core.listNamespacedEvent({
       namespace: c.metadata.namespace!,
-      fieldSelector: `involvedObject.name=${c.metadata.name},reason=${RESIZE_REQUESTED_REASON}`,
+      fieldSelector: `involvedObject.name=${c.metadata.name},reason=${reason}`,
     });
     return events.items.filter((e) => e.involvedObject?.uid === c.metadata.uid);
   }
@@ -289,7 +297,7 @@ export class Reconciler {
     // Who asked is looked up once, on the pass that sees a resize begin; the record then lives in status.
     if (resizeBegins(c)) {
       try {
-        requests = await this.resizeRequests(c);
+        requests = await this.requests(c, RESIZE_REQUESTED_REASON);
       } catch (err) {
         log.warn({ err: errorText(err) }, 'could not read ResizeRequested events: the resize is recorded without who asked');
       }

@@ -4,7 +4,7 @@
 // one at a time, and never runs again under its old ID: its pod's member guard refuses to start etcd on a
 // volume that lost its data or holds another member's, and a learner's pod is recycled until it starts on
 // its own (empty) volume.
-import { Annotations, DEFAULT_UNHEALTHY_AFTER, type EtcdCluster, type MemberRepair, type RepairReason } from './api.js';
+import { Annotations, DEFAULT_UNHEALTHY_AFTER, GROUP, type EtcdCluster, type MemberRepair, type RepairReason } from './api.js';
 import { duration, parseDuration } from './duration.js';
 import { quorum } from './quorum.js';
 import type { ObservedMember, ObservedPod, Step } from './reconcile-step.js';
@@ -32,10 +32,36 @@ export function repairInProgress(c: EtcdCluster): MemberRepair | undefined {
   return r && !r.completedAt ? r : undefined;
 }
 
+/** "MEMBER/ID" (the replace annotation's value), or undefined when it is not one. */
+export function parseReplaceRequest(value: string | undefined): { member: string; id: string } | undefined {
+  const m = /^([^/\s]+)\/([0-9a-f]{16})$/.exec(value ?? '');
+  return m ? { member: m[1], id: m[2] } : undefined;
+}
+
 /** `kubectl etcd replace` asks with the annotation "MEMBER/ID": done once, for that member ID only. */
 export function requestedReplacement(c: EtcdCluster): { member: string; id: string } | undefined {
-  const m = /^([^/\s]+)\/([0-9a-f]{16})$/.exec(c.metadata.annotations?.[Annotations.replace] ?? '');
-  return m ? { member: m[1], id: m[2] } : undefined;
+  return parseReplaceRequest(c.metadata.annotations?.[Annotations.replace]);
+}
+
+/** The webhook records who asked for a replacement as a ReplaceRequested Event (as ResizeRequested for resizes). */
+export const REPLACE_REQUESTED_REASON = 'ReplaceRequested';
+const REQUESTED_BY = `${GROUP}/replace-requested-by`;
+const REQUESTED_AT = `${GROUP}/replace-requested-at`;
+
+export function replaceRequestAnnotations(member: string, id: string, requestedBy: string, requestedAt: string): Record<string, string> {
+  return { [Annotations.replace]: `${member}/${id}`, [REQUESTED_BY]: requestedBy, [REQUESTED_AT]: requestedAt };
+}
+
+/** Who asked for the replacement of member/id: the newest ReplaceRequested Event naming it. */
+export function replaceRequester(events: { reason?: string; metadata?: { annotations?: Record<string, string> } }[], member: string, id: string): string | undefined {
+  let best: { by: string; at: number } | undefined;
+  for (const e of events) {
+    const a = e.metadata?.annotations;
+    if (e.reason !== REPLACE_REQUESTED_REASON || a?.[Annotations.replace] !== `${member}/${id}` || !a[REQUESTED_BY]) continue;
+    const at = Date.parse(a[REQUESTED_AT] ?? '') || 0;
+    if (!best || at >= best.at) best = { by: a[REQUESTED_BY], at };
+  }
+  return best?.by;
 }
 
 interface Candidate {

@@ -31,6 +31,16 @@ export function registerCommands<T extends GlobalArgs>(y: Argv<T>, run: (task: (
       .example('$0 scale demo --replicas 3 --dry-run -o json', 'The plan with healthy members, quorum and tolerance after every action, and the verdict')
       .epilog('Exit codes: 0 done (with --dry-run: allowed), 1 error or not confirmed, 2 denied by policy, 3 timed out (the resize goes on), 130 interrupted while waiting (the resize goes on).'),
     (a) => run(async () => (await import('./scale/run.js')).runScale(a as unknown as import('./scale/run.js').ScaleArgs), true))
+    .command('replace <name> <member>', 'Replace a member: remove it, add it again as a new learner on a new volume, promote it', (b) => b
+      .positional('name', { type: 'string', demandOption: true, describe: 'EtcdCluster name' })
+      .positional('member', { type: 'string', demandOption: true, describe: 'The voting member to replace (e.g. demo-2)' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation' })
+      .option('wait', { type: 'boolean', default: true, describe: 'Wait until the new member votes (--no-wait to return at once)' })
+      .option('timeout', { type: 'string', default: '10m', describe: 'How long to wait (e.g. 90s, 10m)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan and the server\'s verdict and change nothing; with -o json|yaml as a document' })
+      .example('$0 replace demo demo-2', 'demo-2 lost its disk or keeps crashing: replace it, one safe step at a time')
+      .epilog('Exit codes: 0 done (with --dry-run: allowed), 1 error or not confirmed, 2 denied by policy, 3 timed out (the replacement goes on), 130 interrupted while waiting (it goes on).'),
+    (a) => run(async () => (await import('./replace/run.js')).runReplace(a as unknown as import('./replace/run.js').ReplaceArgs), true))
     .command('completion <shell>', 'Print a shell completion script (bash or zsh)', (b) => b
       .positional('shell', { choices: ['bash', 'zsh'] as const, demandOption: true })
       .epilog('kubectl 1.26+ completes `kubectl etcd ...` by itself through kubectl_complete-etcd on PATH; this script completes `kubectl-etcd ...`.\n  bash: source <(kubectl etcd completion bash)\n  zsh:  source <(kubectl etcd completion zsh)'),

@@ -102,6 +102,17 @@ export function patchScale(conn: Connection, ns: string, name: string, replicas:
   });
 }
 
+/** A merge patch of the EtcdCluster's annotations (a request such as `replace`), so the webhook judges it. */
+export function patchClusterAnnotations(conn: Connection, ns: string, name: string, annotations: Record<string, string | null>, dryRun: boolean): Promise<KubeResponse<EtcdCluster>> {
+  return kubeRequest<EtcdCluster>(conn, {
+    method: 'PATCH',
+    path: `${base(ns)}/${encodeURIComponent(name)}`,
+    query: { fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined },
+    body: { metadata: { annotations } },
+    contentType: 'application/merge-patch+json',
+  });
+}
+
 export function watchCluster(conn: Connection, ns: string, name: string, signal: AbortSignal, onChange: (c: EtcdCluster) => void): Promise<void> {
   return kubeWatch(conn, { path: base(ns), query: { fieldSelector: `metadata.name=${name}`, timeoutSeconds: '300' }, signal }, (type, object) => {
     if (type === 'ADDED' || type === 'MODIFIED') onChange(object as EtcdCluster);

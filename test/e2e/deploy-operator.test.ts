@@ -180,7 +180,7 @@ describe('deployed on the local cluster', () => {
     ['delete', 'namespaces', '', false], ['create', 'namespaces', '', false],
     ['create', 'deployments.apps', 'default', false], ['patch', 'deployments.apps', OPERATOR_NS, false], ['delete', 'deployments.apps', 'default', false],
     ['create', 'daemonsets.apps', 'default', false], ['delete', 'daemonsets.apps', 'default', false], ['patch', 'replicasets.apps', 'default', false],
-    ['create', 'jobs.batch', 'default', false], ['delete', 'statefulsets.apps', 'default', false], ['delete', 'pods', 'default', false],
+    ['create', 'jobs.batch', 'default', false], ['delete', 'statefulsets.apps', 'default', false],
     ['create', 'pods', 'default', false], ['create', 'pods#exec', 'default', false],
     ['update', 'etcdclusters.etcd.k8s-operator.io', 'default', false], ['delete', 'etcdclusters.etcd.k8s-operator.io', 'default', false],
     ['create', 'clusterrolebindings.rbac.authorization.k8s.io', '', false], ['escalate', 'clusterroles.rbac.authorization.k8s.io', '', false],
@@ -194,6 +194,8 @@ describe('deployed on the local cluster', () => {
       ['create', 'services', 'default', true], ['create', 'configmaps', 'default', true], ['update', 'configmaps', 'default', true],
       ['create', 'poddisruptionbudgets.policy', 'default', true], ['patch', 'poddisruptionbudgets.policy', 'default', true],
       ['watch', 'pods', '', true], ['patch', 'pods', 'default', true], ['watch', 'persistentvolumeclaims', '', true], ['delete', 'persistentvolumeclaims', 'default', true],
+      // A replaced member's pod is restarted (or, on a node that does not answer, deleted for good).
+      ['delete', 'pods', 'default', true],
       ['create', 'events', 'default', true], ['list', 'events', 'default', true],
       ['create', 'leases.coordination.k8s.io', OPERATOR_NS, true], ['update', 'leases.coordination.k8s.io/etcd-controller', OPERATOR_NS, true],
       // The Lease rights stop at its own Lease in its own namespace.
@@ -204,7 +206,7 @@ describe('deployed on the local cluster', () => {
       ['get', 'etcdclusters.etcd.k8s-operator.io', 'default', true], ['watch', 'etcdclusters.etcd.k8s-operator.io', '', true],
       ['create', 'events', 'default', true],
       ['patch', 'etcdclusters.etcd.k8s-operator.io#status', 'default', false], ['create', 'statefulsets.apps', 'default', false],
-      ['list', 'pods', '', false], ['delete', 'persistentvolumeclaims', 'default', false], ['create', 'leases.coordination.k8s.io', OPERATOR_NS, false],
+      ['list', 'pods', '', false], ['delete', 'pods', 'default', false], ['delete', 'persistentvolumeclaims', 'default', false], ['create', 'leases.coordination.k8s.io', OPERATOR_NS, false],
       ...denied,
     ],
   };

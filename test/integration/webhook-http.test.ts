@@ -12,7 +12,7 @@ import { createLogger } from '../../core/log.js';
 import type { ResizeRecord } from '../../core/resize-record.js';
 import { fixedClusterLookup, type ClusterLookup } from '../../webhook/cluster-cache.js';
 import { createMetrics } from '../../webhook/metrics.js';
-import type { ClusterRef } from '../../webhook/resize-events.js';
+import type { ClusterRef, RequestEvent } from '../../webhook/resize-events.js';
 import { createWebhookServer } from '../../webhook/server.js';
 import { TlsReloader } from '../../webhook/tls.js';
 
@@ -46,6 +46,7 @@ let server: Server;
 let reloader: TlsReloader;
 let port: number;
 const records: Array<{ cluster: ClusterRef; record: ResizeRecord; via: string }> = [];
+const requests: Array<{ cluster: ClusterRef; event: RequestEvent }> = [];
 const metrics = createMetrics(false);
 const keepAlive = () => new Agent({ keepAlive: true, ca: caPem, maxSockets: 16 });
 let agent: Agent;
@@ -68,7 +69,7 @@ beforeAll(async () => {
   const pair = await reloader.start();
   server = createWebhookServer({
     tls: pair,
-    context: { maxSize: 7, clusters: lookup, recorder: { record: async (c, r, via) => { records.push({ cluster: c, record: r, via }); } }, now: () => new Date('2026-11-24T19:30:00.123Z') },
+    context: { maxSize: 7, clusters: lookup, recorder: { record: async (c, r, via) => { records.push({ cluster: c, record: r, via }); }, recordRequest: async (c, e) => { requests.push({ cluster: c, event: e }); } }, now: () => new Date('2026-11-24T19:30:00.123Z') },
     metrics,
     log,
     ready: () => true,
@@ -122,13 +123,14 @@ function review(request: Record<string, unknown>): { apiVersion: string; kind: s
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: `uid-${++uidSeq}`, ...request } };
 }
 
-function clusterUpdate(oldSize: number, newSize: number, status: EtcdClusterStatus, more: { annotations?: Record<string, string>; dryRun?: boolean; oldSpec?: object; newSpec?: object } = {}) {
+function clusterUpdate(oldSize: number, newSize: number, status: EtcdClusterStatus, more: { annotations?: Record<string, string>; newAnnotations?: Record<string, string>; dryRun?: boolean; oldSpec?: object; newSpec?: object } = {}) {
   const meta = { name: 'demo', namespace: 'ns', uid: 'uid-demo', generation: 1, ...(more.annotations ? { annotations: more.annotations } : {}) };
+  const newMeta = more.newAnnotations ? { ...meta, annotations: { ...more.annotations, ...more.newAnnotations } } : meta;
   return review({
     kind: { group: 'etcd.k8s-operator.io', version: 'v1alpha1', kind: 'EtcdCluster' },
     resource: { group: 'etcd.k8s-operator.io', version: 'v1alpha1', resource: 'etcdclusters' },
     name: 'demo', namespace: 'ns', operation: 'UPDATE', userInfo: { username: 'alice' }, dryRun: more.dryRun ?? false,
-    object: { metadata: meta, spec: { size: newSize, ...more.newSpec }, status },
+    object: { metadata: newMeta, spec: { size: newSize, ...more.newSpec }, status },
     oldObject: { metadata: meta, spec: { size: oldSize, ...more.oldSpec }, status },
   });
 }
@@ -241,6 +243,35 @@ describe('admission over HTTPS', () => {
       record: { from: 3, to: 5, requestedBy: 'alice', requestedAt: '2026-11-24T19:30:00.123Z' },
       via: 'an update of the EtcdCluster',
     }]);
+  });
+
+  it('kubectl etcd replace (annotation MEMBER/ID): V8 on the status, W5, a ReplaceRequested record, never on a dry run', async () => {
+    requests.length = 0;
+    const ask = (member: string, id: string, status: EtcdClusterStatus, dryRun = false) =>
+      post('/validate', clusterUpdate(3, 3, status, { newAnnotations: { [Annotations.replace]: `${member}/${id}` }, dryRun }));
+    const dry = await ask('demo-1', '0000000000000002', healthy3, true);
+    expect(dry.body.response.allowed).toBe(true);
+    expect(requests).toEqual([]);
+    const ok = await ask('demo-1', '0000000000000002', healthy3);
+    expect(ok.body.response.allowed).toBe(true);
+    expect(ok.body.response.warnings).toEqual(['W5: while demo-1 is replaced, demo tolerates no failure (2 healthy of 2 members, quorum 2)']);
+    expect(requests).toEqual([{
+      cluster: { namespace: 'ns', name: 'demo', uid: 'uid-demo' },
+      event: {
+        reason: 'ReplaceRequested',
+        message: 'replacement of demo-1 (0000000000000002) requested by alice',
+        annotations: { [Annotations.replace]: 'demo-1/0000000000000002', 'etcd.k8s-operator.io/replace-requested-by': 'alice', 'etcd.k8s-operator.io/replace-requested-at': '2026-11-24T19:30:00.123Z' },
+      },
+    }]);
+    // The sick member of three can be replaced (the two that stay are healthy); a healthy one, leaving the sick one in, cannot.
+    expect((await ask('demo-2', '0000000000000003', oneDown)).body.response.allowed).toBe(true);
+    const unsafe = await ask('demo-0', '0000000000000001', oneDown);
+    expect(unsafe.body.response.status.message).toBe('V8: replacing demo-0 would leave 1 healthy of 2 members while it is out (quorum 2): etcd would be unavailable. Repair demo-2 first (kubectl etcd status demo).');
+    expect((await ask('demo-7', '0000000000000008', healthy3)).body.response.status.message).toMatch(/^V8: cannot replace demo-7: it is not a voting member of demo \(voting: demo-0, demo-1, demo-2\)/);
+    expect((await ask('demo-1', '00000000000000ff', healthy3)).body.response.status.message).toMatch(/^V8: cannot replace demo-1 \(00000000000000ff\): demo-1 is member 0000000000000002 now/);
+    const bad = await post('/validate', clusterUpdate(3, 3, healthy3, { newAnnotations: { [Annotations.replace]: 'demo-1' } }));
+    expect(bad.body.response.status.message).toMatch(/^V8: etcd.k8s-operator.io\/replace must be MEMBER\/ID/);
+    expect(requests).toHaveLength(2);
   });
 
   it('does not patch an UPDATE that leaves the size alone', async () => {

@@ -56,7 +56,7 @@ function observed(s: Setup): Observed {
     statefulSet: { replicas },
     pdb: { minAvailable: Math.floor(s.members.filter((m) => !m.isLearner).length / 2) + 1 },
     pods,
-    pvcs: (s.pvcs ?? Array.from({ length: replicas }, (_, k) => ({ ordinal: k }))).map((p) => ({ name: `data-${memberName(NAME, p.ordinal)}`, ordinal: p.ordinal, deleting: !!p.deleting })),
+    pvcs: (s.pvcs ?? Array.from({ length: replicas }, (_, k): { ordinal: number; deleting?: boolean } => ({ ordinal: k }))).map((p) => ({ name: `data-${memberName(NAME, p.ordinal)}`, ordinal: p.ordinal, deleting: !!p.deleting })),
   };
   o.memberEntries = desiredMemberEntries(o, s.members);
   return o;

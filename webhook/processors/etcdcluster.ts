@@ -4,10 +4,12 @@
 // schema's terser message would.
 import { field, stringField, type AdmissionRequest } from '../../core/admission-review.js';
 import { checkName } from '../../core/object-rules.js';
-import { evaluateAdmission } from '../../core/policy.js';
+import { Annotations } from '../../core/api.js';
+import { evaluateAdmission, evaluateReplace, type PolicyVerdict } from '../../core/policy.js';
+import { parseReplaceRequest, REPLACE_REQUESTED_REASON, replaceRequestAnnotations } from '../../core/repair.js';
 import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
 import { annotationRemovals } from '../patch.js';
-import { isForceResize, numberField, recordResize, statusOf, verdictDecision } from './objects.js';
+import { isForceResize, numberField, recordResize, requesterOf, statusOf, verdictDecision } from './objects.js';
 import type { Decision, ProcessorContext } from './types.js';
 
 type Operation = 'CREATE' | 'UPDATE';
@@ -31,11 +33,33 @@ export async function validateEtcdCluster(req: AdmissionRequest & { operation: O
     maxSize: ctx.maxSize,
     name,
   });
+  const replace = verdict.allowed && req.operation === 'UPDATE' ? replacement(req, name) : undefined;
+  const final = replace ? { ...replace.verdict, warnings: [...verdict.warnings, ...replace.verdict.warnings] } : verdict;
   if (name && req.namespace) {
     const uid = stringField(req.oldObject, 'metadata', 'uid') ?? stringField(req.object, 'metadata', 'uid');
-    await recordResize(req, ctx, verdict, { namespace: req.namespace, name, uid }, oldSize, newSize, 'an update of the EtcdCluster');
+    const ref = { namespace: req.namespace, name, uid };
+    await recordResize(req, ctx, final, ref, oldSize, newSize, 'an update of the EtcdCluster');
+    if (replace?.asked && final.allowed && req.dryRun !== true) {
+      const by = requesterOf(req.userInfo);
+      await ctx.recorder.recordRequest(ref, {
+        reason: REPLACE_REQUESTED_REASON,
+        message: `replacement of ${replace.asked.member} (${replace.asked.id}) requested by ${by || 'an unknown user'}`,
+        annotations: replaceRequestAnnotations(replace.asked.member, replace.asked.id, by, ctx.now().toISOString()),
+      });
+    }
   }
-  return verdictDecision('EtcdCluster', verdict);
+  return verdictDecision('EtcdCluster', final);
+}
+
+/** A new replace annotation (`kubectl etcd replace`): judged by V8 on the status the request was made against. */
+function replacement(req: AdmissionRequest, name: string | undefined): { verdict: PolicyVerdict; asked?: { member: string; id: string } } | undefined {
+  const value = field(req.object, 'metadata', 'annotations', Annotations.replace);
+  if (value === undefined || value === field(req.oldObject, 'metadata', 'annotations', Annotations.replace)) return undefined;
+  const asked = typeof value === 'string' ? parseReplaceRequest(value) : undefined;
+  if (!asked) {
+    return { verdict: { allowed: false, rule: 'V8', message: `V8: ${Annotations.replace} must be MEMBER/ID (the member's name and its 16-hex-digit etcd ID, as kubectl etcd status shows them); got ${JSON.stringify(value)}. Use kubectl etcd replace ${name ?? 'NAME'} MEMBER.`, warnings: [], bypassed: [] } };
+  }
+  return { verdict: evaluateReplace({ name: name ?? 'the cluster', ...asked, status: statusOf(req.oldObject), generation: numberField(req.oldObject, 'metadata', 'generation') }), asked };
 }
 
 export function mutateEtcdCluster(req: AdmissionRequest & { operation: Operation }): Decision {

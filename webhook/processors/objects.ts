@@ -1,7 +1,7 @@
 // Reading the parts of untrusted request objects the policy needs. The API server sends schema-valid
 // objects, but nothing a client sends may crash a processor, so every field is checked for its type.
 import { field, isPlainObject, stringField, type AdmissionRequest } from '../../core/admission-review.js';
-import { Annotations, type Condition, type EtcdClusterStatus, type LastResize, type MemberStatus } from '../../core/api.js';
+import { Annotations, type Condition, type EtcdClusterStatus, type LastResize, type MemberRepair, type MemberStatus } from '../../core/api.js';
 import type { PolicyVerdict } from '../../core/policy.js';
 import type { ClusterRef } from '../resize-events.js';
 import type { Decision, ProcessorContext } from './types.js';
@@ -36,7 +36,9 @@ export function statusOf(object: unknown): EtcdClusterStatus | undefined {
   const conditions = Array.isArray(s.conditions) ? s.conditions.filter(isCondition) : undefined;
   const last = s.lastResize;
   const lastResize = isPlainObject(last) && typeof last.from === 'number' && typeof last.to === 'number' ? last as unknown as LastResize : undefined;
-  return { observedGeneration: numberField(s, 'observedGeneration'), members, conditions, lastResize };
+  const rp = s.lastRepair;
+  const lastRepair = isPlainObject(rp) && typeof rp.member === 'string' && typeof rp.startedAt === 'string' ? rp as unknown as MemberRepair : undefined;
+  return { observedGeneration: numberField(s, 'observedGeneration'), members, conditions, lastResize, lastRepair, leader: stringField(s, 'leader') };
 }
 
 function isMember(m: unknown): m is MemberStatus {

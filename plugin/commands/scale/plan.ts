@@ -20,9 +20,9 @@ export function preflightVerdict(v: PolicyVerdict): Verdict {
 }
 
 /** The plan as text: a title, one numbered line per member joining or leaving, and the tolerance summary. */
-export function planText(plan: ResizePlan, namespace: string, c: Colors): string[] {
+export function planText(plan: ResizePlan, namespace: string, c: Colors, title = `resize ${plan.cluster} (namespace ${namespace}) from ${plan.from} to ${plan.to} members, one member at a time`): string[] {
   return [
-    c.bold(`Plan: resize ${plan.cluster} (namespace ${namespace}) from ${plan.from} to ${plan.to} members, one member at a time`),
+    c.bold(`Plan: ${title}`),
     ...planLines(plan).map((line, i) => `  ${i + 1}. ${plan.steps[i].lessTolerantThanBefore ? c.yellow(line) : line}`),
     `  ${planSummary(plan)}`,
   ];
@@ -33,11 +33,12 @@ export function verdictText(v: Verdict): string {
   return `Verdict: allowed by ${v.by === 'server' ? 'the API server (dry run)' : 'the preflight'}${v.warnings.length ? `, with ${v.warnings.length} warning(s)` : ''}; nothing changed (--dry-run)`;
 }
 
-/** `scale --dry-run -o json|yaml`: each action with the cluster right after it, healthy members only. */
-export function planDocument(plan: ResizePlan, namespace: string, verdict: Verdict) {
+/** `scale --dry-run -o json|yaml` (and `replace`'s): each action with the cluster right after it, healthy members only. */
+export function planDocument(plan: ResizePlan, namespace: string, verdict: Verdict, extra: Record<string, unknown> = {}) {
   return {
     cluster: plan.cluster,
     namespace,
+    ...extra,
     from: plan.from,
     to: plan.to,
     toleratesNow: plan.toleratesBefore,

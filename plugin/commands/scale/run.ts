@@ -1,13 +1,14 @@
 // `kubectl etcd scale NAME --replicas N`: preflight with the webhook's own policy, a plan with quorum and
 // fault tolerance (healthy members only) after each step, confirmation, a server-side dry run, the change
 // through /scale, then progress until done. `--dry-run` stops after the plan and the server's verdict.
-import { Annotations, type EtcdCluster } from '../../../core/api.js';
+import { Annotations } from '../../../core/api.js';
 import { findCondition } from '../../../core/conditions.js';
 import { evaluateResize, type PolicyVerdict } from '../../../core/policy.js';
 import { planResize, planStart, type ResizePlan } from '../../../core/resize-plan.js';
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { explain } from '../../cli/explain.js';
-import { duration, parseDuration } from '../../cli/format.js';
+import { parseDuration } from '../../cli/format.js';
+import { confirm, follow } from '../../cli/guided.js';
 import { colorsFor, err, formatData, out, type Colors } from '../../cli/output.js';
 import { openSession, type GlobalArgs } from '../../cli/session.js';
 import type { Connection } from '../../kube/connection.js';
@@ -27,7 +28,6 @@ export interface ScaleArgs extends GlobalArgs {
   dryRun: boolean;
 }
 
-const POLL_MS = 1_000;
 
 export async function runScale(args: ScaleArgs): Promise<void> {
   const timeoutMs = parseDuration(args.timeout);
@@ -63,7 +63,7 @@ export async function runScale(args: ScaleArgs): Promise<void> {
   planText(plan, ns, c).forEach((line) => out(line));
   for (const w of policy.warnings) err(ce.yellow(`Warning: ${w}`));
 
-  if (!args.yes) await confirm();
+  if (!args.yes) await confirm('resize');
 
   // The webhook's verdict on the real request (it may know a lower --max-size, or a newer status).
   const server = await serverVerdict(conn, ns, args.name, to, policy.warnings);
@@ -78,7 +78,10 @@ export async function runScale(args: ScaleArgs): Promise<void> {
     out(`${args.name}: resize ${from} -> ${to} requested; follow it with: kubectl etcd status ${args.name} -n ${ns} --watch`);
     return;
   }
-  const final = await waitForResize(conn, ns, args.name, to, generation, timeoutMs, after);
+  const final = await follow({
+    conn, namespace: ns, name: args.name, timeoutMs, what: `the resize of ${args.name} to ${to} members`,
+    done: (c) => resizeDone(c, to, generation), line: (c) => progressLine(c, to),
+  }, after);
   const degraded = findCondition(final.status, 'Degraded');
   if (final.status?.phase === 'Degraded' && degraded?.status === 'True') {
     out(`${args.name}: resized ${from} -> ${to}; ${to} voting members, but Degraded: ${degraded.message}`);
@@ -115,53 +118,4 @@ async function serverVerdict(conn: Connection, ns: string, name: string, to: num
     const rule = /denied the request: (V\d+):/.exec(e.message)?.[1];
     return { allowed: false, by: 'server', ...(rule ? { rule } : {}), message: e.message, warnings: [] };
   }
-}
-
-async function confirm(): Promise<void> {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new CliError('refusing to resize without confirmation: no terminal to ask on; pass --yes to proceed');
-  }
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  // Ctrl-C at the prompt is a "no", not a hang.
-  const asked = new AbortController();
-  rl.on('SIGINT', () => asked.abort());
-  const answer = await rl.question('Proceed? [y/N] ', { signal: asked.signal }).catch(() => '').finally(() => rl.close());
-  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('aborted; nothing changed');
-}
-
-async function waitForResize(conn: Connection, ns: string, name: string, to: number, generation: number, timeoutMs: number, first: EtcdCluster): Promise<EtcdCluster> {
-  const follow = `kubectl etcd status ${name} -n ${ns} --watch`;
-  const tty = process.stderr.isTTY === true;
-  const started = Date.now();
-  let interrupted = false;
-  const onSigint = () => { interrupted = true; };
-  process.once('SIGINT', onSigint);
-  let last = '';
-  let cluster = first;
-  try {
-    for (;;) {
-      if (resizeDone(cluster, to, generation)) break;
-      const line = `[${duration(Date.now() - started)}] ${progressLine(cluster, to)}`;
-      const changed = line.replace(/^\[[^\]]*\] /, '') !== last.replace(/^\[[^\]]*\] /, '');
-      if (tty) process.stderr.write(`\r\x1b[K${line}`);
-      else if (changed) err(line);
-      last = line;
-      if (interrupted) {
-        if (tty) process.stderr.write('\n');
-        throw new CliError(`stopped waiting; the resize to ${to} goes on in the cluster: follow it with ${follow}`, ExitCode.interrupted);
-      }
-      if (Date.now() - started >= timeoutMs) {
-        if (tty) process.stderr.write('\n');
-        throw new CliError(`timed out after ${duration(timeoutMs)} waiting for ${name} to reach ${to} members (${progressLine(cluster, to)}); the resize goes on: follow it with ${follow}`, ExitCode.timedOut);
-      }
-      await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, timeoutMs - (Date.now() - started)))));
-      // A failed read while waiting is not the resize failing: keep the last view and try again.
-      cluster = await getCluster(conn, ns, name).catch(() => cluster);
-    }
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
-  if (tty) process.stderr.write('\n');
-  return cluster;
 }

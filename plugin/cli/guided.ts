@@ -1,0 +1,72 @@
+// What every guided operation (scale, replace) does around its change: ask before it, then follow the
+// EtcdCluster until the controller is done, with one progress line, honest exit codes (3 timed out, 130
+// interrupted: the operation goes on in the cluster either way).
+import type { EtcdCluster } from '../../core/api.js';
+import { duration } from '../../core/duration.js';
+import type { Connection } from '../kube/connection.js';
+import { getCluster } from '../kube/resources.js';
+import { CliError, ExitCode } from './errors.js';
+import { err } from './output.js';
+
+const POLL_MS = 1_000;
+
+/** "Proceed? [y/N]" on the terminal; without one, refuse (the caller offers --yes). */
+export async function confirm(what: string): Promise<void> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new CliError(`refusing to ${what} without confirmation: no terminal to ask on; pass --yes to proceed`);
+  }
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // Ctrl-C at the prompt is a "no", not a hang.
+  const asked = new AbortController();
+  rl.on('SIGINT', () => asked.abort());
+  const answer = await rl.question('Proceed? [y/N] ', { signal: asked.signal }).catch(() => '').finally(() => rl.close());
+  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('aborted; nothing changed');
+}
+
+export interface Follow {
+  conn: Connection;
+  namespace: string;
+  name: string;
+  timeoutMs: number;
+  /** The operation, for the messages: "the resize to 5", "the replacement of demo-2". */
+  what: string;
+  done(c: EtcdCluster): boolean;
+  line(c: EtcdCluster): string;
+}
+
+/** Polls the EtcdCluster until `done`, printing where it is; a failed read keeps the last view and retries. */
+export async function follow(f: Follow, first: EtcdCluster): Promise<EtcdCluster> {
+  const watch = `kubectl etcd status ${f.name} -n ${f.namespace} --watch`;
+  const tty = process.stderr.isTTY === true;
+  const started = Date.now();
+  let interrupted = false;
+  const onSigint = () => { interrupted = true; };
+  process.once('SIGINT', onSigint);
+  let last = '';
+  let cluster = first;
+  try {
+    for (;;) {
+      if (f.done(cluster)) break;
+      const line = `[${duration(Date.now() - started)}] ${f.line(cluster)}`;
+      const changed = line.replace(/^\[[^\]]*\] /, '') !== last.replace(/^\[[^\]]*\] /, '');
+      if (tty) process.stderr.write(`\r\x1b[K${line}`);
+      else if (changed) err(line);
+      last = line;
+      if (interrupted) {
+        if (tty) process.stderr.write('\n');
+        throw new CliError(`stopped waiting; ${f.what} goes on in the cluster: follow it with ${watch}`, ExitCode.interrupted);
+      }
+      if (Date.now() - started >= f.timeoutMs) {
+        if (tty) process.stderr.write('\n');
+        throw new CliError(`timed out after ${duration(f.timeoutMs)} waiting for ${f.what} (${f.line(cluster)}); it goes on: follow it with ${watch}`, ExitCode.timedOut);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, f.timeoutMs - (Date.now() - started)))));
+      cluster = await getCluster(f.conn, f.namespace, f.name).catch(() => cluster);
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  if (tty) process.stderr.write('\n');
+  return cluster;
+}

@@ -1,0 +1,103 @@
+// `kubectl etcd replace NAME MEMBER`: the member removed from etcd and added again as a new learner on a new
+// volume, promoted once caught up (the controller's replacement, SPEC.md "Self-healing"). Preflight with the
+// webhook's own policy (V8), the plan with quorum and fault tolerance after each action, confirmation, a
+// server-side dry run, the request (annotation replace: MEMBER/ID), then progress until status.lastRepair
+// says it is done. `--dry-run` stops after the plan and the server's verdict.
+import { Annotations, type EtcdCluster, type MemberRepair } from '../../../core/api.js';
+import { voting } from '../../../core/membership.js';
+import { evaluateReplace, type PolicyVerdict } from '../../../core/policy.js';
+import { planReplace } from '../../../core/resize-plan.js';
+import { CliError, ExitCode } from '../../cli/errors.js';
+import { explain } from '../../cli/explain.js';
+import { parseDuration } from '../../cli/format.js';
+import { confirm, follow } from '../../cli/guided.js';
+import { colorsFor, err, formatData, out } from '../../cli/output.js';
+import { openSession, type GlobalArgs } from '../../cli/session.js';
+import type { Connection } from '../../kube/connection.js';
+import { KubeError } from '../../kube/http.js';
+import { getCluster, patchClusterAnnotations } from '../../kube/resources.js';
+import { progressLine } from '../scale/progress.js';
+import { planDocument, planText, preflightVerdict, verdictText, type Verdict } from '../scale/plan.js';
+import { clusterLabel } from '../status/gather.js';
+
+export interface ReplaceArgs extends GlobalArgs {
+  name: string;
+  member: string;
+  yes: boolean;
+  wait: boolean;
+  timeout: string;
+  dryRun: boolean;
+}
+
+/** The replacement of `id` as status records it (started, and completed once the new member votes). */
+export function repairOf(c: EtcdCluster, member: string, id: string): MemberRepair | undefined {
+  const r = c.status?.lastRepair;
+  return r && r.member === member && r.oldId === id ? r : undefined;
+}
+
+export async function runReplace(args: ReplaceArgs): Promise<void> {
+  const timeoutMs = parseDuration(args.timeout);
+  if (timeoutMs === undefined) throw new CliError(`--timeout ${args.timeout}: not a duration (e.g. 90s, 10m, 1h)`);
+  const data = args.output === 'json' || args.output === 'yaml';
+  if (data && !args.dryRun) throw new CliError(`-o ${args.output} prints the plan of a dry run: add --dry-run (the change itself reports as text)`);
+  const { conn, namespace: ns } = await openSession(args);
+  const label = clusterLabel(ns, args.name);
+  const cluster = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
+  const c = colorsFor(args.color, process.stdout);
+  const ce = colorsFor(args.color, process.stderr);
+  const id = voting(cluster.status).find((m) => m.name === args.member)?.id;
+  const policy = evaluateReplace({ name: args.name, member: args.member, id, status: cluster.status, generation: cluster.metadata.generation });
+  const plan = planReplace(args.name, args.member, cluster.status);
+  const title = `replace ${args.member}${id ? ` (${id})` : ''} of ${args.name} (namespace ${ns}): remove it, add it again as a new learner on a new volume`;
+
+  if (args.dryRun) {
+    let verdict = preflightVerdict(policy);
+    if (verdict.allowed && id) verdict = await serverVerdict(conn, ns, args.name, `${args.member}/${id}`, policy);
+    if (data) out(await formatData(planDocument(plan, ns, verdict, { member: args.member, id }), args.output as 'json' | 'yaml'));
+    else {
+      planText(plan, ns, c, title).forEach((line) => out(line));
+      for (const w of verdict.warnings) err(ce.yellow(`Warning: ${w}`));
+      out(verdictText(verdict));
+    }
+    if (!verdict.allowed) process.exitCode = ExitCode.denied;
+    return;
+  }
+  if (!policy.allowed || !id) throw new CliError(policy.message ?? `denied by rule ${policy.rule}`, ExitCode.denied);
+  planText(plan, ns, c, title).forEach((line) => out(line));
+  for (const w of policy.warnings) err(ce.yellow(`Warning: ${w}`));
+  if (!args.yes) await confirm(`replace ${args.member}`);
+
+  const request = `${args.member}/${id}`;
+  const server = await serverVerdict(conn, ns, args.name, request, policy);
+  for (const w of server.warnings) if (!policy.warnings.includes(w)) err(ce.yellow(`Warning: ${w}`));
+  if (!server.allowed) throw new CliError(server.message ?? 'denied by the API server', ExitCode.denied);
+  const asked = await patchClusterAnnotations(conn, ns, args.name, { [Annotations.replace]: request }, false).catch((e: unknown) => { throw explain(e, label); });
+  err(`${args.name}: replacement of ${args.member} (${id}) requested`);
+  if (!args.wait) {
+    out(`${args.name}: follow the replacement of ${args.member} with: kubectl etcd status ${args.name} -n ${ns} --watch`);
+    return;
+  }
+  const final = await follow({
+    conn, namespace: ns, name: args.name, timeoutMs, what: `the replacement of ${args.member}`,
+    done: (x) => !!repairOf(x, args.member, id)?.completedAt,
+    line: (x) => {
+      const r = repairOf(x, args.member, id);
+      return `${r ? (r.newId ? `new member ${r.newId}` : 'removing the old member') : 'waiting for the controller'}, ${progressLine(x, x.spec.size)}`;
+    },
+  }, asked.body);
+  const r = repairOf(final, args.member, id)!;
+  const took = ((Date.parse(r.completedAt!) - Date.parse(r.startedAt)) / 1000).toFixed(1);
+  out(`${args.name}: ${args.member} replaced: ${id} -> ${r.newId ?? '-'} in ${took} s; ${final.status?.readyReplicas ?? 0}/${final.spec.size} ready, phase ${final.status?.phase ?? '-'}`);
+}
+
+/** The API server's answer to the request as a dry run (the webhook's V8 on the live status). */
+async function serverVerdict(conn: Connection, ns: string, name: string, request: string, local: PolicyVerdict): Promise<Verdict> {
+  try {
+    const dry = await patchClusterAnnotations(conn, ns, name, { [Annotations.replace]: request }, true);
+    return { allowed: true, by: 'server', warnings: [...local.warnings, ...dry.warnings.filter((w) => !local.warnings.includes(w))] };
+  } catch (e) {
+    if (!(e instanceof KubeError && e.kind === 'Denied')) throw explain(e, clusterLabel(ns, name));
+    const rule = /denied the request: (V\d+):/.exec(e.message)?.[1];
+    return { allowed: false, by: 'server', ...(rule ? { rule } : {}), message: e.message, warnings: [] };
+  }
+}
