@@ -11,8 +11,13 @@ rc=0
 for level in "${levels[@]}"; do
   out=".local/jest-$level.json"; rm -f "$out"
   args=(--json --outputFile="$out" "test/$level")
-  # Cluster-level tests share one machine's pod network: run them one file at a time.
-  [ "$level" != unit ] && args+=(--runInBand)
+  # Integration tests share the machine's loopback ports: one file at a time. E2E files run two at a time (each
+  # instance's network, cgroups and names are its own; files that install cluster-wide objects or stop nodes
+  # ask for an instance of their own): most of their time is waiting for kubelets and etcd, not CPU.
+  case "$level" in
+    integration|chaos) args+=(--runInBand) ;;
+    e2e) args+=(--maxWorkers="${ETCDOP_E2E_WORKERS:-2}") ;;
+  esac
   echo "== $level tests"
   node --experimental-vm-modules node_modules/jest/bin/jest.js "${args[@]}" || rc=1
 done

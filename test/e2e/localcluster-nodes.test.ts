@@ -42,7 +42,8 @@ async function etcdVersion(name: string, ordinal: number): Promise<{ etcdserver:
 }
 
 beforeAll(async () => {
-  tc = await useTestCluster();
+  // An instance of its own: this file stops a node, which would freeze other files' pods on it.
+  tc = await useTestCluster('nodes');
   kubectl = kubectlOf(tc);
   ns = await tc.createNamespace('ground');
   await tc.installCrd();
