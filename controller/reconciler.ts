@@ -382,6 +382,7 @@ function toObservation(view: EtcdView, cluster: string, namespace: string): Etcd
       started: m.name !== '',
       healthy,
       answered: !!s,
+      ...(s ? { figures: { version: s.version, dbSize: s.dbSize, raftTerm: Number(s.raftTerm), raftIndex: Number(s.raftIndex), revision: Number(s.revision), errors: s.errors } } : {}),
     };
   });
   return { members, authoritative: view.authoritative, leaderId: view.leaderId, problem: view.problem };

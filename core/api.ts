@@ -69,6 +69,18 @@ export interface MemberStatus {
   healthy: boolean;
   /** Since when the member has been unhealthy without a break (RFC 3339): the clock of unhealthyAfter. */
   unhealthySince?: string;
+  /**
+   * Live figures, read from the member itself (so known without quorum too) when it answers, refreshed at
+   * least every 30 s, with the time they were read: version, DB size, raft term and committed index, the
+   * revision of its store, its alarms.
+   */
+  version?: string;
+  dbSize?: number;
+  raftTerm?: number;
+  raftIndex?: number;
+  revision?: number;
+  alarms?: string[];
+  readAt?: string;
 }
 
 export type Phase = 'Pending' | 'Creating' | 'Running' | 'Scaling' | 'Degraded' | 'Failed';

@@ -34,6 +34,18 @@ export interface ObservedMember {
   healthy: boolean;
   /** Its own endpoint answered a status request this pass (healthy may still be false: alarms, no leader). */
   answered: boolean;
+  /** What it said, when it answered: read from the member itself, so known without quorum too. */
+  figures?: MemberFigures;
+}
+
+export interface MemberFigures {
+  version: string;
+  dbSize: number;
+  raftTerm: number;
+  raftIndex: number;
+  revision: number;
+  /** Alarms and errors it reports (NOSPACE, CORRUPT). */
+  errors: string[];
 }
 
 export interface EtcdObservation {

@@ -7,7 +7,7 @@ import { nextLastRepair } from './last-repair.js';
 import { byOrdinal } from './membership.js';
 import { quorum } from './quorum.js';
 import type { ResizeEventLike } from './resize-record.js';
-import { isProgressStep, type Observed, type Step } from './reconcile-step.js';
+import { isProgressStep, type Observed, type ObservedMember, type Step } from './reconcile-step.js';
 
 /**
  * Quorum lost this long (Available False, reason QuorumLost, since its lastTransitionTime) is taken as lost
@@ -23,6 +23,20 @@ export interface StatusInput {
   requests?: ResizeEventLike[];
 }
 
+/** Live figures this old are read again; younger ones are kept, so a cluster at rest writes no status. */
+export const FIGURES_MAX_AGE_MS = 30_000;
+
+const FIGURE_KEYS = ['version', 'dbSize', 'raftTerm', 'raftIndex', 'revision', 'alarms', 'readAt'] as const;
+
+/** A member's figures: this pass's when the last are older than FIGURES_MAX_AGE_MS (or none), else the last. */
+function figuresOf(m: ObservedMember, prev: MemberStatus | undefined, now: string): Partial<MemberStatus> {
+  const kept = prev?.readAt && Date.parse(now) - Date.parse(prev.readAt) < FIGURES_MAX_AGE_MS;
+  if (kept && (m.figures || prev)) return Object.fromEntries(FIGURE_KEYS.filter((k) => prev![k] !== undefined).map((k) => [k, prev![k]]));
+  if (!m.figures) return {};
+  const f = m.figures;
+  return { version: f.version, dbSize: f.dbSize, raftTerm: f.raftTerm, raftIndex: f.raftIndex, revision: f.revision, ...(f.errors.length ? { alarms: f.errors } : {}), readAt: now };
+}
+
 function members(o: Observed, now: string): MemberStatus[] {
   const seen = o.etcd.members;
   const prev = new Map((o.cluster.status?.members ?? []).map((m) => [m.id, m]));
@@ -36,7 +50,10 @@ function members(o: Observed, now: string): MemberStatus[] {
     return (o.cluster.status?.members ?? []).map((m) => since({ ...m, healthy: false }));
   }
   return byOrdinal(
-    seen.map((m) => since({ name: m.name, id: m.id, peerURL: m.peerURL, clientURL: m.clientURL, isLearner: m.isLearner, healthy: m.healthy })),
+    seen.map((m) => since({
+      name: m.name, id: m.id, peerURL: m.peerURL, clientURL: m.clientURL, isLearner: m.isLearner, healthy: m.healthy,
+      ...figuresOf(m, prev.get(m.id), now),
+    })),
     (m) => seen.find((x) => x.id === m.id)?.ordinal,
   );
 }
