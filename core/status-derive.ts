@@ -1,9 +1,10 @@
 // status of an EtcdCluster, pure: derived on every pass from what was observed and the step chosen, so it
 // never freezes at a last good value. READY counts voting members etcd reports healthy whose pod is Ready.
-import { selectorFor, type Condition, type EtcdCluster, type EtcdClusterStatus, type MemberStatus, type Phase } from './api.js';
+import { selectorFor, type Condition, type EtcdCluster, type EtcdClusterStatus, type MemberStatus, type Phase, type Recovery } from './api.js';
 import { findCondition } from './conditions.js';
 import { beginsResize, nextLastResize } from './last-resize.js';
 import { nextLastRepair } from './last-repair.js';
+import { nextLastRecovery } from './last-recovery.js';
 import { byOrdinal } from './membership.js';
 import { quorum } from './quorum.js';
 import type { ResizeEventLike } from './resize-record.js';
@@ -97,6 +98,8 @@ function stepMessage(step: Step): string {
       return `removing ${step.member.name}: ${step.message}`;
     case 'begin-repair':
       return `replacing ${step.repair.member} (${step.repair.reason}): ${step.repair.message}`;
+    case 'begin-recovery':
+      return `recovering from lost quorum from ${step.recovery.member} (${step.recovery.id})`;
     case 'delete-pod':
     case 'write-member-entries':
     case 'scale-statefulset':
@@ -154,6 +157,8 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
   const size = o.cluster.spec.size;
   const lastRepair = nextLastRepair({ prev: prev?.lastRepair, step, members: o.etcd.members, readyPods, size, now });
   const repairing = !!lastRepair && !lastRepair.completedAt;
+  const lastRecovery = nextLastRecovery({ prev: prev?.lastRecovery, step, members: o.etcd.members, authoritative: o.etcd.authoritative, readyPods, size, now });
+  const recovering = !!lastRecovery && !lastRecovery.completedAt;
   const lastResize = nextLastResize({
     prev: prev?.lastResize,
     target: size,
@@ -165,15 +170,17 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
     now,
   });
   const resizing = !!lastResize && !lastResize.completedAt;
-  const phase = phaseOf(o, step, list, available, { repairing, resizing }, now);
+  const phase = recovering ? 'Degraded' : phaseOf(o, step, list, available, { repairing, resizing }, now);
 
   const progressing = isProgressStep(step)
-    ? condition('Progressing', 'True', repairing ? 'Repairing' : wasRunning(prev) ? 'Resizing' : 'Creating', stepMessage(step), gen, prev, now)
+    ? condition('Progressing', 'True', recovering ? 'Recovering' : repairing ? 'Repairing' : wasRunning(prev) ? 'Resizing' : 'Creating', stepMessage(step), gen, prev, now)
     : condition('Progressing', 'False', voting.length === size ? 'SizeReached' : 'Stalled', voting.length === size ? `${voting.length} voting members as wanted` : stepMessage(step), gen, prev, now);
   // A learner not caught up yet is a resize in progress, not a degradation.
   const unhealthy = voting.filter((m) => !m.healthy).map((m) => m.name);
   const degraded =
-    step.kind === 'blocked'
+    recovering
+      ? condition('Degraded', 'True', 'Recovering', recoveryMessage(lastRecovery, size), gen, prev, now)
+      : step.kind === 'blocked'
       ? condition('Degraded', 'True', step.reason, step.message, gen, prev, now)
       : repairing
         ? condition('Degraded', 'True', 'MemberReplacing', `replacing ${lastRepair.member} (${lastRepair.reason}): ${lastRepair.message}`, gen, prev, now)
@@ -193,6 +200,7 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
   if (leader) status.leader = leader;
   if (lastResize) status.lastResize = lastResize;
   if (lastRepair) status.lastRepair = lastRepair;
+  if (lastRecovery) status.lastRecovery = lastRecovery;
   return status;
 }
 
@@ -216,6 +224,14 @@ export function failureStatus(cluster: EtcdCluster, reason: string, message: str
     ],
     selector: selectorFor(cluster.metadata.name!),
   };
+}
+
+function recoveryMessage(r: Recovery, size: number): string {
+  const lost = r.lost.map((m) => `${m.member}${m.raftIndex !== undefined ? ` index ${m.raftIndex}` : ' (unreachable)'}`).join(', ');
+  const head = `recovering from lost quorum from ${r.member} (${r.id}, raft index ${r.raftIndex ?? '?'}, revision ${r.revision ?? '?'})`;
+  return r.forcedAt
+    ? `${head}: it runs as a one-member cluster since ${r.forcedAt}; growing back to ${size} with new members (discarded: ${lost || 'none'})`
+    : `${head}: restarting it as a one-member cluster (force-new-cluster); the others' data is discarded (${lost || 'none'})`;
 }
 
 /** Equal for the purpose of writing: lastTransitionTime churn alone is not a change. */
