@@ -23,6 +23,9 @@ export interface EndpointStatus {
   leader?: string;
   raftTerm: bigint;
   raftIndex: bigint;
+  /** The member's own store revision (its header): how far it applied. */
+  revision: bigint;
+  dbSize: number;
   isLearner: boolean;
   errors: string[];
   version: string;
@@ -76,6 +79,8 @@ export class EtcdAdmin {
       leader,
       raftTerm: BigInt(s.raftTerm),
       raftIndex: BigInt(s.raftIndex),
+      revision: BigInt(s.header.revision ?? 0),
+      dbSize: Number(s.dbSize ?? 0),
       isLearner: Boolean(s.isLearner),
       errors: s.errors ?? [],
       version: s.version,

@@ -12,7 +12,7 @@ export const RESIZE_FAILPOINTS = [
   'before-pvc-delete',
 ] as const;
 /** The points a replacement adds to those (it also removes, adds, promotes). */
-export const REPAIR_FAILPOINTS = ['after-repair-begin', 'after-pod-delete'] as const;
+export const REPAIR_FAILPOINTS = ['after-repair-begin', 'after-pod-delete', 'after-recovery-begin'] as const;
 export const FAILPOINTS = [...RESIZE_FAILPOINTS, ...REPAIR_FAILPOINTS] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 

@@ -1,7 +1,7 @@
 // One reconcile pass for one EtcdCluster: observe etcd + Kubernetes afresh, decide the one next step
 // (core/reconcile-step.ts), take it, derive and write status (only when it changed), record Events.
 import type { V1ConfigMap, V1Endpoints, V1PodDisruptionBudget, V1Service, V1StatefulSet, CoreV1Event } from '@kubernetes/client-node';
-import { CLUSTER_LABEL, KIND, API_VERSION, SERVING_CHANGED_AT_ANNOTATION, SERVING_LABEL, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
+import { Annotations, CLUSTER_LABEL, KIND, API_VERSION, SERVING_CHANGED_AT_ANNOTATION, SERVING_LABEL, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
 import { findCondition } from '../core/conditions.js';
 import type { Logger } from '../core/log.js';
 import { clientURL, memberName, ordinalFromPeerURL, ordinalOf, pvcOrdinal } from '../core/member-naming.js';
@@ -23,7 +23,7 @@ import { isNotFound, Kube } from './kube.js';
 import { membershipSteps } from './metrics.js';
 import * as objects from './objects.js';
 import { observePod } from './observe-pod.js';
-import { REPLACE_REQUESTED_REASON, replaceRequester } from '../core/repair.js';
+import { RECOVERY_REQUESTED_REASON, REPLACE_REQUESTED_REASON, requesterOf } from '../core/repair.js';
 
 export interface ReconcilerOptions {
   images: objects.PodImages;
@@ -62,10 +62,16 @@ export class Reconciler {
     }
     const { observed, view } = seen;
     const step = nextStep(observed);
+    if (step.kind === 'begin-recovery') {
+      step.recovery.requestedBy = await this.requests(cluster, RECOVERY_REQUESTED_REASON)
+        .then((events) => requesterOf(events, Annotations.recover, `${step.recovery.member}/${step.recovery.id}`))
+        .catch(() => undefined);
+      if (!step.recovery.requestedBy) delete step.recovery.requestedBy;
+    }
     // Who asked for a requested replacement: read once, when it begins (the record then lives in status).
     if (step.kind === 'begin-repair' && step.repair.reason === 'Requested') {
       step.repair.requestedBy = await this.requests(cluster, REPLACE_REQUESTED_REASON)
-        .then((events) => replaceRequester(events, step.repair.member, step.repair.oldId))
+        .then((events) => requesterOf(events, Annotations.replace, `${step.repair.member}/${step.repair.oldId}`))
         .catch(() => undefined);
       if (!step.repair.requestedBy) delete step.repair.requestedBy;
     }
@@ -258,6 +264,14 @@ export class Reconciler {
         await this.event(c, 'Warning', 'MemberReplacing', `replacing ${r.member} (${r.oldId}), ${r.reason}: ${r.message}; it is removed and added again as a new learner`);
         return done(step.kind);
       }
+      case 'begin-recovery': {
+        const r = step.recovery;
+        log.warn({ member: r.member, id: r.id, raftIndex: r.raftIndex, lost: r.lost }, 'recovering from lost quorum');
+        fp('after-recovery-begin');
+        const lost = r.lost.map((m) => `${m.member}${m.raftIndex !== undefined ? ` (index ${m.raftIndex}, revision ${m.revision})` : ' (unreachable)'}`).join(', ');
+        await this.event(c, 'Warning', 'RecoveryStarted', `recovering from lost quorum from ${r.member} (${r.id}, index ${r.raftIndex}, revision ${r.revision})${r.requestedBy ? `, requested by ${r.requestedBy}` : ''}; discarding the data of ${lost || 'no other member'}`);
+        return done(step.kind);
+      }
       case 'delete-pod':
         try {
           await this.kube.counted('delete', 'pods', this.kube.core.deleteNamespacedPod(
@@ -335,6 +349,14 @@ export class Reconciler {
     if (lr?.completedAt && lr.completedAt !== open?.completedAt) {
       await this.event(c, 'Normal', 'ResizeCompleted', `resize ${lr.from} -> ${lr.to} completed${lr.requestedBy ? ` (requested by ${lr.requestedBy})` : ''}`);
     }
+    const rc = next.lastRecovery;
+    if (rc?.forcedAt && rc.forcedAt !== prev?.lastRecovery?.forcedAt) {
+      await this.event(c, 'Warning', 'RecoveryForcedNewCluster', `${rc.member} (${rc.id}) runs as a one-member cluster (force-new-cluster, once); growing back to ${c.spec.size}`);
+    }
+    if (rc?.completedAt && rc.completedAt !== prev?.lastRecovery?.completedAt) {
+      const took = ((Date.parse(rc.completedAt) - Date.parse(rc.startedAt)) / 1000).toFixed(1);
+      await this.event(c, 'Normal', 'RecoveryCompleted', `recovered from lost quorum from ${rc.member} in ${took} s: ${c.spec.size} healthy members`);
+    }
     const rp = next.lastRepair;
     if (rp?.completedAt && rp.completedAt !== prev?.lastRepair?.completedAt) {
       const took = ((Date.parse(rp.completedAt) - Date.parse(rp.startedAt)) / 1000).toFixed(1);
@@ -382,6 +404,7 @@ function toObservation(view: EtcdView, cluster: string, namespace: string): Etcd
       started: m.name !== '',
       healthy,
       answered: !!s,
+      ...(s ? { figures: { version: s.version, dbSize: s.dbSize, raftTerm: Number(s.raftTerm), raftIndex: Number(s.raftIndex), revision: Number(s.revision), errors: s.errors } } : {}),
     };
   });
   return { members, authoritative: view.authoritative, leaderId: view.leaderId, problem: view.problem };

@@ -24,6 +24,8 @@ export const Annotations = {
   forceResize: `${ANNOTATION_PREFIX}force-resize`,
   /** `kubectl etcd replace`: "MEMBER/ID", the member (and its etcd ID, so the request is done once) to replace. */
   replace: `${ANNOTATION_PREFIX}replace`,
+  /** `kubectl etcd recover`: "MEMBER/ID", the surviving member to restart as a one-member cluster (quorum lost). */
+  recover: `${ANNOTATION_PREFIX}recover`,
 } as const;
 
 /** Label put on every object the controller owns, valued with the EtcdCluster's name. */
@@ -69,6 +71,18 @@ export interface MemberStatus {
   healthy: boolean;
   /** Since when the member has been unhealthy without a break (RFC 3339): the clock of unhealthyAfter. */
   unhealthySince?: string;
+  /**
+   * Live figures, read from the member itself (so known without quorum too) when it answers, refreshed at
+   * least every 30 s, with the time they were read: version, DB size, raft term and committed index, the
+   * revision of its store, its alarms.
+   */
+  version?: string;
+  dbSize?: number;
+  raftTerm?: number;
+  raftIndex?: number;
+  revision?: number;
+  alarms?: string[];
+  readAt?: string;
 }
 
 export type Phase = 'Pending' | 'Creating' | 'Running' | 'Scaling' | 'Degraded' | 'Failed';
@@ -109,6 +123,26 @@ export interface MemberRepair {
   completedAt?: string;
 }
 
+/** What a member had when a recovery began: what choosing another member loses of it. */
+export interface RecoveryFigures {
+  member: string;
+  id: string;
+  raftTerm?: number;
+  raftIndex?: number;
+  revision?: number;
+}
+
+/** A recovery from lost quorum (status.lastRecovery), in progress while completedAt is absent. */
+export interface Recovery extends RecoveryFigures {
+  /** The other members as they were: their data is discarded (they are added again as new learners). */
+  lost: RecoveryFigures[];
+  requestedBy?: string;
+  startedAt: string;
+  /** When the chosen member first ran as a one-member cluster. */
+  forcedAt?: string;
+  completedAt?: string;
+}
+
 export interface EtcdClusterStatus {
   observedGeneration?: number;
   phase?: Phase;
@@ -119,6 +153,7 @@ export interface EtcdClusterStatus {
   conditions?: Condition[];
   lastResize?: LastResize;
   lastRepair?: MemberRepair;
+  lastRecovery?: Recovery;
   selector?: string;
 }
 

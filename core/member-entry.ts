@@ -20,6 +20,11 @@ export interface MemberStartEntry {
    * finds the volume empty has lost it (the guard refuses to start etcd there).
    */
   joinedAt?: string;
+  /**
+   * Set only while a recovery restarts this member as a one-member cluster (`kubectl etcd recover`): etcd
+   * then rewrites its membership to itself alone, keeping its data. The next entry written drops it: once.
+   */
+  forceNewClusterAt?: string;
 }
 
 /** Where a member's entry lives: the cluster's identity and the member's name, for its URLs. */
@@ -32,6 +37,7 @@ export interface EntryContext {
 const ADDED_AT = '# added-at: ';
 const MEMBER_ID = '# member-id: ';
 const JOINED_AT = '# joined-at: ';
+const FORCED_AT = '# force-new-cluster-at: ';
 const quoted = (v: string) => `'${v.replaceAll("'", "''")}'`;
 
 /**
@@ -45,6 +51,7 @@ export function formatEntry(ctx: EntryContext, member: string, e: MemberStartEnt
     `${ADDED_AT}${e.addedAt}`,
     ...(e.memberId ? [`${MEMBER_ID}${e.memberId}`] : []),
     ...(e.joinedAt ? [`${JOINED_AT}${e.joinedAt}`] : []),
+    ...(e.forceNewClusterAt ? [`${FORCED_AT}${e.forceNewClusterAt}`] : []),
     `name: ${quoted(member)}`,
     `data-dir: ${quoted(DATA_DIR)}`,
     `listen-peer-urls: ${quoted(`http://0.0.0.0:${PEER_PORT}`)}`,
@@ -57,6 +64,7 @@ export function formatEntry(ctx: EntryContext, member: string, e: MemberStartEnt
     // On by default only as a command-line flag: a config file starts from defaults where it is off, and
     // kubectl-etcd reads members' figures from this JSON API through the API server's pod proxy.
     'enable-grpc-gateway: true',
+    ...(e.forceNewClusterAt ? ['force-new-cluster: true'] : []),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -66,11 +74,13 @@ export function parseEntry(text: string): MemberStartEntry | undefined {
   let addedAt = '';
   let memberId: string | undefined;
   let joinedAt: string | undefined;
+  let forceNewClusterAt: string | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line.startsWith(ADDED_AT)) addedAt = line.slice(ADDED_AT.length);
     else if (line.startsWith(MEMBER_ID)) memberId = line.slice(MEMBER_ID.length);
     else if (line.startsWith(JOINED_AT)) joinedAt = line.slice(JOINED_AT.length);
+    else if (line.startsWith(FORCED_AT)) forceNewClusterAt = line.slice(FORCED_AT.length);
     const m = /^([a-z-]+): '((?:[^']|'')*)'$/.exec(line);
     if (m) vars[m[1]] = m[2].replaceAll("''", "'");
   }
@@ -79,5 +89,6 @@ export function parseEntry(text: string): MemberStartEntry | undefined {
   const entry: MemberStartEntry = { state, initialCluster: vars['initial-cluster'], addedAt };
   if (memberId) entry.memberId = memberId;
   if (joinedAt) entry.joinedAt = joinedAt;
+  if (forceNewClusterAt) entry.forceNewClusterAt = forceNewClusterAt;
   return entry;
 }

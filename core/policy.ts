@@ -8,7 +8,7 @@ import { checkName, checkSpecChange } from './object-rules.js';
 import { faultTolerance, quorum } from './quorum.js';
 import { planReplace, planResize, planStart, type ResizePlan } from './resize-plan.js';
 
-export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7' | 'V8';
+export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7' | 'V8' | 'V9';
 
 export interface ResizeRequest {
   operation: 'CREATE' | 'UPDATE';
@@ -174,6 +174,42 @@ export function evaluateReplace(req: ReplaceRequest): PolicyVerdict {
   const warnings = out.tolerates === 0
     ? [`W5: while ${req.member} is replaced, ${req.name} tolerates no failure (${out.healthy} healthy of ${out.voting} members, quorum ${out.quorum})`]
     : [];
+  return allow(warnings, []);
+}
+
+/** The member a recovery should start from: the most advanced that answers (raft index, then revision, then term). */
+export function recoveryProposal(status: EtcdClusterStatus | undefined): MemberStatus | undefined {
+  const known = voting(status).filter((m) => m.raftIndex !== undefined);
+  const key = (m: MemberStatus) => [m.raftIndex ?? -1, m.revision ?? -1, m.raftTerm ?? -1];
+  return known.sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return y[0] - x[0] || y[1] - x[1] || y[2] - x[2];
+  })[0];
+}
+
+/**
+ * V9: `kubectl etcd recover` only with quorum lost (otherwise a member is replaced, never forced), from a voting
+ * member that answers (its figures read from it). W6 names what the choice discards beyond it.
+ */
+export function evaluateRecover(req: ReplaceRequest): PolicyVerdict {
+  const statusCmd = `kubectl etcd status ${req.name}`;
+  const members = voting(req.status);
+  const healthy = members.filter((m) => m.healthy).length;
+  if (members.length > 0 && healthy >= quorum(members.length)) {
+    return deny('V9', `V9: ${req.name} has quorum (${healthy} of ${members.length} voting members healthy, quorum ${quorum(members.length)}): ` +
+      `recovery (force-new-cluster) is only for lost quorum; replace the unhealthy members instead (kubectl etcd replace ${req.name} MEMBER).`);
+  }
+  const m = members.find((x) => x.name === req.member);
+  if (!m || (req.id && m.id !== req.id)) {
+    return deny('V9', `V9: cannot recover ${req.name} from ${req.member}${req.id ? ` (${req.id})` : ''}: it is not a voting member as listed now ` +
+      `(voting: ${members.map((x) => `${x.name} ${x.id}`).join(', ') || 'none'}); see ${statusCmd}.`);
+  }
+  if (m.raftIndex === undefined) {
+    return deny('V9', `V9: cannot recover ${req.name} from ${req.member}: it does not answer, so its data is unknown; ` +
+      `choose a member that answers (kubectl etcd recover ${req.name} shows them).`);
+  }
+  const ahead = members.filter((x) => x.id !== m.id && x.raftIndex !== undefined && (x.raftIndex > m.raftIndex! || (x.revision ?? 0) > (m.revision ?? 0)));
+  const warnings = ahead.map((x) => `W6: recovering ${req.name} from ${m.name} (index ${m.raftIndex}, revision ${m.revision ?? '?'}) discards what ${x.name} has beyond it (index ${x.raftIndex}, revision ${x.revision ?? '?'})`);
   return allow(warnings, []);
 }
 

@@ -1,12 +1,13 @@
 // The controller's decision, pure: from what etcd and Kubernetes show right now to the one next step.
 // Every half-done state a crash can leave maps to the step that finishes (or undoes) it, so a controller
 // killed anywhere converges. Membership steps are taken only on the leader's own member list.
-import type { EtcdCluster, MemberRepair } from './api.js';
+import type { EtcdCluster, MemberRepair, Recovery } from './api.js';
 import { memberName, peerURL } from './member-naming.js';
 import type { MemberStartEntry } from './member-entry.js';
 import type { GuardRefusal } from './member-guard.js';
 import { joiningOrdinal, leavingOrder } from './membership.js';
 import { quorum } from './quorum.js';
+import { beginRecovery, continueRecovery, recoveryInProgress } from './recovery.js';
 import { beginRepair, continueRepair, growthAllowedDuringRepair, learnerPod, repairInProgress, reportUnhealthy, stuckDeletion } from './repair.js';
 import { known, names, ours, drainWait, type Known } from './step-facts.js';
 
@@ -34,6 +35,18 @@ export interface ObservedMember {
   healthy: boolean;
   /** Its own endpoint answered a status request this pass (healthy may still be false: alarms, no leader). */
   answered: boolean;
+  /** What it said, when it answered: read from the member itself, so known without quorum too. */
+  figures?: MemberFigures;
+}
+
+export interface MemberFigures {
+  version: string;
+  dbSize: number;
+  raftTerm: number;
+  raftIndex: number;
+  revision: number;
+  /** Alarms and errors it reports (NOSPACE, CORRUPT). */
+  errors: string[];
 }
 
 export interface EtcdObservation {
@@ -102,6 +115,7 @@ export type Step =
   | { kind: 'move-leader'; from: ObservedMember; to: ObservedMember }
   | { kind: 'remove-member'; member: ObservedMember; reason: 'ScaleDown' | 'LearnerNeverStarted' | 'Replace'; message: string }
   | { kind: 'begin-repair'; repair: MemberRepair }
+  | { kind: 'begin-recovery'; recovery: Recovery }
   | { kind: 'delete-pod'; pod: string; force: boolean; message: string }
   | { kind: 'wait'; reason: string; message: string; requeueMs: number }
   | { kind: 'blocked'; reason: string; message: string; unhealthy: string[] }
@@ -136,7 +150,8 @@ function sameEntries(a: Record<string, MemberStartEntry> | undefined, b: Record<
   return keys.every((k) => {
     const x = a[k];
     const y = b[k];
-    return !!x && x.state === y.state && x.initialCluster === y.initialCluster && x.memberId === y.memberId && x.addedAt === y.addedAt && x.joinedAt === y.joinedAt;
+    return !!x && x.state === y.state && x.initialCluster === y.initialCluster && x.memberId === y.memberId && x.addedAt === y.addedAt && x.joinedAt === y.joinedAt
+      && x.forceNewClusterAt === y.forceNewClusterAt;
   });
 }
 
@@ -152,10 +167,17 @@ export function nextStep(o: Observed): Step {
   if (o.cluster.metadata.deletionTimestamp) return { kind: 'idle' };
   const early = groundwork(o) ?? bootstrap(o);
   if (early) return early;
-  if (!o.etcd.members) return membersUnknown(o);
+  const recovery = recoveryInProgress(o.cluster);
+  if (!o.etcd.members) {
+    // The recovering member restarts: no member answers for a moment.
+    if (recovery) return continueRecovery(o, recovery, undefined) ?? membersUnknown(o);
+    return membersUnknown(o);
+  }
   const k = known(o, o.etcd.members);
   const repair = repairInProgress(o.cluster);
-  return memberObjects(k) ?? requireLeader(k) ?? clientTraffic(k) ?? resume(k)
+  return memberObjects(k)
+    ?? (recovery ? continueRecovery(o, recovery, k.members) : beginRecovery(o, k.members))
+    ?? requireLeader(k) ?? clientTraffic(k) ?? resume(k)
     ?? (repair ? continueRepair(k, repair) : unlessBlocked(shrink(k), k))
     ?? dropRemovedData(k)
     ?? unlessBlocked(grow(k), k)

@@ -43,21 +43,23 @@ export function requestedReplacement(c: EtcdCluster): { member: string; id: stri
   return parseReplaceRequest(c.metadata.annotations?.[Annotations.replace]);
 }
 
-/** The webhook records who asked for a replacement as a ReplaceRequested Event (as ResizeRequested for resizes). */
+/** The webhook records who asked for a replacement or a recovery as an Event (as ResizeRequested for resizes). */
 export const REPLACE_REQUESTED_REASON = 'ReplaceRequested';
-const REQUESTED_BY = `${GROUP}/replace-requested-by`;
-const REQUESTED_AT = `${GROUP}/replace-requested-at`;
+export const RECOVERY_REQUESTED_REASON = 'RecoveryRequested';
+const REQUESTED_BY = `${GROUP}/requested-by`;
+const REQUESTED_AT = `${GROUP}/requested-at`;
 
-export function replaceRequestAnnotations(member: string, id: string, requestedBy: string, requestedAt: string): Record<string, string> {
-  return { [Annotations.replace]: `${member}/${id}`, [REQUESTED_BY]: requestedBy, [REQUESTED_AT]: requestedAt };
+/** The annotations of such an Event: the request as the object's annotation holds it, who, when. */
+export function requestAnnotations(key: string, value: string, requestedBy: string, requestedAt: string): Record<string, string> {
+  return { [key]: value, [REQUESTED_BY]: requestedBy, [REQUESTED_AT]: requestedAt };
 }
 
-/** Who asked for the replacement of member/id: the newest ReplaceRequested Event naming it. */
-export function replaceRequester(events: { reason?: string; metadata?: { annotations?: Record<string, string> } }[], member: string, id: string): string | undefined {
+/** Who asked for `value` of annotation `key`: the newest request Event naming it. */
+export function requesterOf(events: { metadata?: { annotations?: Record<string, string> } }[], key: string, value: string): string | undefined {
   let best: { by: string; at: number } | undefined;
   for (const e of events) {
     const a = e.metadata?.annotations;
-    if (e.reason !== REPLACE_REQUESTED_REASON || a?.[Annotations.replace] !== `${member}/${id}` || !a[REQUESTED_BY]) continue;
+    if (a?.[key] !== value || !a[REQUESTED_BY]) continue;
     const at = Date.parse(a[REQUESTED_AT] ?? '') || 0;
     if (!best || at >= best.at) best = { by: a[REQUESTED_BY], at };
   }

@@ -1,13 +1,14 @@
 // status of an EtcdCluster, pure: derived on every pass from what was observed and the step chosen, so it
 // never freezes at a last good value. READY counts voting members etcd reports healthy whose pod is Ready.
-import { selectorFor, type Condition, type EtcdCluster, type EtcdClusterStatus, type MemberStatus, type Phase } from './api.js';
+import { selectorFor, type Condition, type EtcdCluster, type EtcdClusterStatus, type MemberStatus, type Phase, type Recovery } from './api.js';
 import { findCondition } from './conditions.js';
 import { beginsResize, nextLastResize } from './last-resize.js';
 import { nextLastRepair } from './last-repair.js';
+import { nextLastRecovery } from './last-recovery.js';
 import { byOrdinal } from './membership.js';
 import { quorum } from './quorum.js';
 import type { ResizeEventLike } from './resize-record.js';
-import { isProgressStep, type Observed, type Step } from './reconcile-step.js';
+import { isProgressStep, type Observed, type ObservedMember, type Step } from './reconcile-step.js';
 
 /**
  * Quorum lost this long (Available False, reason QuorumLost, since its lastTransitionTime) is taken as lost
@@ -23,6 +24,20 @@ export interface StatusInput {
   requests?: ResizeEventLike[];
 }
 
+/** Live figures this old are read again; younger ones are kept, so a cluster at rest writes no status. */
+export const FIGURES_MAX_AGE_MS = 30_000;
+
+const FIGURE_KEYS = ['version', 'dbSize', 'raftTerm', 'raftIndex', 'revision', 'alarms', 'readAt'] as const;
+
+/** A member's figures: this pass's when the last are older than FIGURES_MAX_AGE_MS (or none), else the last. */
+function figuresOf(m: ObservedMember, prev: MemberStatus | undefined, now: string): Partial<MemberStatus> {
+  const kept = prev?.readAt && Date.parse(now) - Date.parse(prev.readAt) < FIGURES_MAX_AGE_MS;
+  if (kept && (m.figures || prev)) return Object.fromEntries(FIGURE_KEYS.filter((k) => prev![k] !== undefined).map((k) => [k, prev![k]]));
+  if (!m.figures) return {};
+  const f = m.figures;
+  return { version: f.version, dbSize: f.dbSize, raftTerm: f.raftTerm, raftIndex: f.raftIndex, revision: f.revision, ...(f.errors.length ? { alarms: f.errors } : {}), readAt: now };
+}
+
 function members(o: Observed, now: string): MemberStatus[] {
   const seen = o.etcd.members;
   const prev = new Map((o.cluster.status?.members ?? []).map((m) => [m.id, m]));
@@ -36,7 +51,10 @@ function members(o: Observed, now: string): MemberStatus[] {
     return (o.cluster.status?.members ?? []).map((m) => since({ ...m, healthy: false }));
   }
   return byOrdinal(
-    seen.map((m) => since({ name: m.name, id: m.id, peerURL: m.peerURL, clientURL: m.clientURL, isLearner: m.isLearner, healthy: m.healthy })),
+    seen.map((m) => since({
+      name: m.name, id: m.id, peerURL: m.peerURL, clientURL: m.clientURL, isLearner: m.isLearner, healthy: m.healthy,
+      ...figuresOf(m, prev.get(m.id), now),
+    })),
     (m) => seen.find((x) => x.id === m.id)?.ordinal,
   );
 }
@@ -80,6 +98,8 @@ function stepMessage(step: Step): string {
       return `removing ${step.member.name}: ${step.message}`;
     case 'begin-repair':
       return `replacing ${step.repair.member} (${step.repair.reason}): ${step.repair.message}`;
+    case 'begin-recovery':
+      return `recovering from lost quorum from ${step.recovery.member} (${step.recovery.id})`;
     case 'delete-pod':
     case 'write-member-entries':
     case 'scale-statefulset':
@@ -137,6 +157,8 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
   const size = o.cluster.spec.size;
   const lastRepair = nextLastRepair({ prev: prev?.lastRepair, step, members: o.etcd.members, readyPods, size, now });
   const repairing = !!lastRepair && !lastRepair.completedAt;
+  const lastRecovery = nextLastRecovery({ prev: prev?.lastRecovery, step, members: o.etcd.members, authoritative: o.etcd.authoritative, readyPods, size, now });
+  const recovering = !!lastRecovery && !lastRecovery.completedAt;
   const lastResize = nextLastResize({
     prev: prev?.lastResize,
     target: size,
@@ -148,15 +170,17 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
     now,
   });
   const resizing = !!lastResize && !lastResize.completedAt;
-  const phase = phaseOf(o, step, list, available, { repairing, resizing }, now);
+  const phase = recovering ? 'Degraded' : phaseOf(o, step, list, available, { repairing, resizing }, now);
 
   const progressing = isProgressStep(step)
-    ? condition('Progressing', 'True', repairing ? 'Repairing' : wasRunning(prev) ? 'Resizing' : 'Creating', stepMessage(step), gen, prev, now)
+    ? condition('Progressing', 'True', recovering ? 'Recovering' : repairing ? 'Repairing' : wasRunning(prev) ? 'Resizing' : 'Creating', stepMessage(step), gen, prev, now)
     : condition('Progressing', 'False', voting.length === size ? 'SizeReached' : 'Stalled', voting.length === size ? `${voting.length} voting members as wanted` : stepMessage(step), gen, prev, now);
   // A learner not caught up yet is a resize in progress, not a degradation.
   const unhealthy = voting.filter((m) => !m.healthy).map((m) => m.name);
   const degraded =
-    step.kind === 'blocked'
+    recovering
+      ? condition('Degraded', 'True', 'Recovering', recoveryMessage(lastRecovery, size), gen, prev, now)
+      : step.kind === 'blocked'
       ? condition('Degraded', 'True', step.reason, step.message, gen, prev, now)
       : repairing
         ? condition('Degraded', 'True', 'MemberReplacing', `replacing ${lastRepair.member} (${lastRepair.reason}): ${lastRepair.message}`, gen, prev, now)
@@ -176,6 +200,7 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
   if (leader) status.leader = leader;
   if (lastResize) status.lastResize = lastResize;
   if (lastRepair) status.lastRepair = lastRepair;
+  if (lastRecovery) status.lastRecovery = lastRecovery;
   return status;
 }
 
@@ -199,6 +224,14 @@ export function failureStatus(cluster: EtcdCluster, reason: string, message: str
     ],
     selector: selectorFor(cluster.metadata.name!),
   };
+}
+
+function recoveryMessage(r: Recovery, size: number): string {
+  const lost = r.lost.map((m) => `${m.member}${m.raftIndex !== undefined ? ` index ${m.raftIndex}` : ' (unreachable)'}`).join(', ');
+  const head = `recovering from lost quorum from ${r.member} (${r.id}, raft index ${r.raftIndex ?? '?'}, revision ${r.revision ?? '?'})`;
+  return r.forcedAt
+    ? `${head}: it runs as a one-member cluster since ${r.forcedAt}; growing back to ${size} with new members (discarded: ${lost || 'none'})`
+    : `${head}: restarting it as a one-member cluster (force-new-cluster); the others' data is discarded (${lost || 'none'})`;
 }
 
 /** Equal for the purpose of writing: lastTransitionTime churn alone is not a change. */

@@ -29,8 +29,10 @@ export interface Follow {
   namespace: string;
   name: string;
   timeoutMs: number;
-  /** The operation, for the messages: "the resize to 5", "the replacement of demo-2". */
-  what: string;
+  /** For the messages: what is waited for ("demo to reach 5 members"), the operation ("the resize to 5"), its noun ("the resize"). */
+  goal: string;
+  operation: string;
+  noun: string;
   done(c: EtcdCluster): boolean;
   line(c: EtcdCluster): string;
 }
@@ -55,11 +57,11 @@ export async function follow(f: Follow, first: EtcdCluster): Promise<EtcdCluster
       last = line;
       if (interrupted) {
         if (tty) process.stderr.write('\n');
-        throw new CliError(`stopped waiting; ${f.what} goes on in the cluster: follow it with ${watch}`, ExitCode.interrupted);
+        throw new CliError(`stopped waiting; ${f.operation} goes on in the cluster: follow it with ${watch}`, ExitCode.interrupted);
       }
       if (Date.now() - started >= f.timeoutMs) {
         if (tty) process.stderr.write('\n');
-        throw new CliError(`timed out after ${duration(f.timeoutMs)} waiting for ${f.what} (${f.line(cluster)}); it goes on: follow it with ${watch}`, ExitCode.timedOut);
+        throw new CliError(`timed out after ${duration(f.timeoutMs)} waiting for ${f.goal} (${f.line(cluster)}); ${f.noun} goes on: follow it with ${watch}`, ExitCode.timedOut);
       }
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, f.timeoutMs - (Date.now() - started)))));
       cluster = await getCluster(f.conn, f.namespace, f.name).catch(() => cluster);

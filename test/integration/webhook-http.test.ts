@@ -260,7 +260,7 @@ describe('admission over HTTPS', () => {
       event: {
         reason: 'ReplaceRequested',
         message: 'replacement of demo-1 (0000000000000002) requested by alice',
-        annotations: { [Annotations.replace]: 'demo-1/0000000000000002', 'etcd.k8s-operator.io/replace-requested-by': 'alice', 'etcd.k8s-operator.io/replace-requested-at': '2026-11-24T19:30:00.123Z' },
+        annotations: { [Annotations.replace]: 'demo-1/0000000000000002', 'etcd.k8s-operator.io/requested-by': 'alice', 'etcd.k8s-operator.io/requested-at': '2026-11-24T19:30:00.123Z' },
       },
     }]);
     // The sick member of three can be replaced (the two that stay are healthy); a healthy one, leaving the sick one in, cannot.

@@ -155,6 +155,8 @@ describe('kubectl-etcd against a stand-in API server', () => {
 
   test('scale --dry-run: the plan and the server verdict, nothing changed, exit 0', async () => {
     const c = cluster(5, [0, 1, 2, 3, 4].map((i) => member(i % 3, { name: `demo-${i}`, id: `${i + 1}`.padStart(16, '0'), healthy: i !== 2 })));
+    // repair.policy Manual: the shrink keeps unhealthy demo-2, and the plan says so.
+    c.spec.repair = { policy: 'Manual' };
     const { kubeconfig } = await serve({ cluster: c });
     const r = await run(BIN, ['scale', 'demo', '--replicas', '3', '--dry-run'], kubeconfig);
     expect(r.code).toBe(0);
@@ -167,6 +169,18 @@ describe('kubectl-etcd against a stand-in API server', () => {
     expect(api.patches(true)).toHaveLength(1);
     expect(api.patches(false)).toEqual([]);
     expect(api.o.cluster.spec.size).toBe(5);
+  });
+
+  test('scale --dry-run with repair.policy Auto: the shrink ends by replacing the unhealthy member it keeps', async () => {
+    const c = cluster(5, [0, 1, 2, 3, 4].map((i) => member(i % 3, { name: `demo-${i}`, id: `${i + 1}`.padStart(16, '0'), healthy: i !== 2 })));
+    const { kubeconfig } = await serve({ cluster: c });
+    const r = await run(BIN, ['scale', 'demo', '--replicas', '3', '--dry-run'], kubeconfig);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('3. remove demo-2 (unhealthy, kept by the shrink) (voting 2, quorum 2, tolerates 0), delete PVC data-demo-2');
+    expect(r.stdout).toContain('4. add demo-2 again as a new learner, start pod demo-2, promote demo-2 (voting 3, quorum 2, tolerates 1)');
+    expect(r.stdout).toContain('Tolerates 1 failure now (2 with every member healthy), 1 when done.');
+    expect(r.stderr).toContain('Warning: W4: shrinking demo from 5 to 3 keeps unhealthy demo-2: replaced at the end');
+    expect(r.stderr).not.toContain('W2');
   });
 
   test('scale --dry-run -o json: toleratesNow, every action with the figures after it, the verdict', async () => {

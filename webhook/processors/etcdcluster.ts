@@ -5,8 +5,8 @@
 import { field, stringField, type AdmissionRequest } from '../../core/admission-review.js';
 import { checkName } from '../../core/object-rules.js';
 import { Annotations } from '../../core/api.js';
-import { evaluateAdmission, evaluateReplace, type PolicyVerdict } from '../../core/policy.js';
-import { parseReplaceRequest, REPLACE_REQUESTED_REASON, replaceRequestAnnotations } from '../../core/repair.js';
+import { evaluateAdmission, evaluateRecover, evaluateReplace, type PolicyVerdict } from '../../core/policy.js';
+import { parseReplaceRequest, RECOVERY_REQUESTED_REASON, REPLACE_REQUESTED_REASON, requestAnnotations } from '../../core/repair.js';
 import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
 import { annotationRemovals } from '../patch.js';
 import { isForceResize, numberField, recordResize, requesterOf, statusOf, verdictDecision } from './objects.js';
@@ -33,33 +33,47 @@ export async function validateEtcdCluster(req: AdmissionRequest & { operation: O
     maxSize: ctx.maxSize,
     name,
   });
-  const replace = verdict.allowed && req.operation === 'UPDATE' ? replacement(req, name) : undefined;
-  const final = replace ? { ...replace.verdict, warnings: [...verdict.warnings, ...replace.verdict.warnings] } : verdict;
+  const asked = verdict.allowed && req.operation === 'UPDATE' ? requestOf(req, name) : undefined;
+  const final = asked ? { ...asked.verdict, warnings: [...verdict.warnings, ...asked.verdict.warnings] } : verdict;
   if (name && req.namespace) {
     const uid = stringField(req.oldObject, 'metadata', 'uid') ?? stringField(req.object, 'metadata', 'uid');
     const ref = { namespace: req.namespace, name, uid };
     await recordResize(req, ctx, final, ref, oldSize, newSize, 'an update of the EtcdCluster');
-    if (replace?.asked && final.allowed && req.dryRun !== true) {
+    if (asked?.target && final.allowed && req.dryRun !== true) {
       const by = requesterOf(req.userInfo);
+      const { member, id } = asked.target;
       await ctx.recorder.recordRequest(ref, {
-        reason: REPLACE_REQUESTED_REASON,
-        message: `replacement of ${replace.asked.member} (${replace.asked.id}) requested by ${by || 'an unknown user'}`,
-        annotations: replaceRequestAnnotations(replace.asked.member, replace.asked.id, by, ctx.now().toISOString()),
+        reason: asked.kind.reason,
+        message: `${asked.kind.what} ${member} (${id}) requested by ${by || 'an unknown user'}`,
+        annotations: requestAnnotations(asked.kind.key, `${member}/${id}`, by, ctx.now().toISOString()),
       });
     }
   }
   return verdictDecision('EtcdCluster', final);
 }
 
-/** A new replace annotation (`kubectl etcd replace`): judged by V8 on the status the request was made against. */
-function replacement(req: AdmissionRequest, name: string | undefined): { verdict: PolicyVerdict; asked?: { member: string; id: string } } | undefined {
-  const value = field(req.object, 'metadata', 'annotations', Annotations.replace);
-  if (value === undefined || value === field(req.oldObject, 'metadata', 'annotations', Annotations.replace)) return undefined;
-  const asked = typeof value === 'string' ? parseReplaceRequest(value) : undefined;
-  if (!asked) {
-    return { verdict: { allowed: false, rule: 'V8', message: `V8: ${Annotations.replace} must be MEMBER/ID (the member's name and its 16-hex-digit etcd ID, as kubectl etcd status shows them); got ${JSON.stringify(value)}. Use kubectl etcd replace ${name ?? 'NAME'} MEMBER.`, warnings: [], bypassed: [] } };
+/** Requests made with an annotation "MEMBER/ID" on the EtcdCluster, each judged by its rule and recorded as an Event. */
+const REQUESTS = [
+  { key: Annotations.replace, rule: 'V8' as const, reason: REPLACE_REQUESTED_REASON, what: 'replacement of', evaluate: evaluateReplace, command: 'replace' },
+  { key: Annotations.recover, rule: 'V9' as const, reason: RECOVERY_REQUESTED_REASON, what: 'recovery from', evaluate: evaluateRecover, command: 'recover' },
+];
+
+/** A new request annotation (`kubectl etcd replace`, `recover`): judged on the status the request was made against. */
+function requestOf(req: AdmissionRequest, name: string | undefined): { verdict: PolicyVerdict; kind: (typeof REQUESTS)[number]; target?: { member: string; id: string } } | undefined {
+  for (const kind of REQUESTS) {
+    const value = field(req.object, 'metadata', 'annotations', kind.key);
+    if (value === undefined || value === field(req.oldObject, 'metadata', 'annotations', kind.key)) continue;
+    const asked = typeof value === 'string' ? parseReplaceRequest(value) : undefined;
+    if (!asked) {
+      const message = `${kind.rule}: ${kind.key} must be MEMBER/ID (the member's name and its 16-hex-digit etcd ID, as kubectl etcd status shows them); ` +
+        `got ${JSON.stringify(value)}. Use kubectl etcd ${kind.command} ${name ?? 'NAME'}${kind.command === 'replace' ? ' MEMBER' : ''}.`;
+      return { kind, verdict: { allowed: false, rule: kind.rule, message, warnings: [], bypassed: [] } };
+    }
+    const verdict = kind.evaluate({ name: name ?? 'the cluster', ...asked, status: statusOf(req.oldObject), generation: numberField(req.oldObject, 'metadata', 'generation') });
+    if (!verdict.allowed) return { kind, verdict };
+    return { kind, verdict, target: asked };
   }
-  return { verdict: evaluateReplace({ name: name ?? 'the cluster', ...asked, status: statusOf(req.oldObject), generation: numberField(req.oldObject, 'metadata', 'generation') }), asked };
+  return undefined;
 }
 
 export function mutateEtcdCluster(req: AdmissionRequest & { operation: Operation }): Decision {

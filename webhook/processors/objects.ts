@@ -42,6 +42,8 @@ export function statusOf(object: unknown): EtcdClusterStatus | undefined {
 }
 
 function isMember(m: unknown): m is MemberStatus {
+  // Optional figures, when present, are numbers (the policy compares them).
+  if (isPlainObject(m) && ['raftTerm', 'raftIndex', 'revision'].some((k) => m[k] !== undefined && typeof m[k] !== 'number')) return false;
   return isPlainObject(m) && typeof m.name === 'string' && typeof m.isLearner === 'boolean' && typeof m.healthy === 'boolean';
 }
 

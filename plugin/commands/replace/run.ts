@@ -78,7 +78,7 @@ export async function runReplace(args: ReplaceArgs): Promise<void> {
     return;
   }
   const final = await follow({
-    conn, namespace: ns, name: args.name, timeoutMs, what: `the replacement of ${args.member}`,
+    conn, namespace: ns, name: args.name, timeoutMs, goal: `${args.member} to be replaced`, operation: `the replacement of ${args.member}`, noun: 'the replacement',
     done: (x) => !!repairOf(x, args.member, id)?.completedAt,
     line: (x) => {
       const r = repairOf(x, args.member, id);

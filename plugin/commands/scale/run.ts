@@ -51,8 +51,9 @@ export async function runScale(args: ScaleArgs): Promise<void> {
     forceResize: cluster.metadata.annotations?.[Annotations.forceResize] === 'true',
     maxSize: args.maxSize,
     name: args.name,
+    repairPolicy: cluster.spec.repair?.policy,
   });
-  const plan = planResize(args.name, planStart(from, cluster.status), to, cluster.status);
+  const plan = planResize(args.name, planStart(from, cluster.status), to, cluster.status, { replaceKept: (cluster.spec.repair?.policy ?? 'Auto') === 'Auto' });
   if (args.dryRun) return dryRun(conn, ns, args, from, plan, policy, { c, ce, data });
   if (!policy.allowed) throw new CliError(policy.message ?? `denied by rule ${policy.rule}`, ExitCode.denied);
   if (to === from) {
@@ -79,7 +80,7 @@ export async function runScale(args: ScaleArgs): Promise<void> {
     return;
   }
   const final = await follow({
-    conn, namespace: ns, name: args.name, timeoutMs, what: `the resize of ${args.name} to ${to} members`,
+    conn, namespace: ns, name: args.name, timeoutMs, goal: `${args.name} to reach ${to} members`, operation: `the resize to ${to}`, noun: 'the resize',
     done: (c) => resizeDone(c, to, generation), line: (c) => progressLine(c, to),
   }, after);
   const degraded = findCondition(final.status, 'Degraded');
