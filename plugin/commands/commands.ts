@@ -41,6 +41,16 @@ export function registerCommands<T extends GlobalArgs>(y: Argv<T>, run: (task: (
       .example('$0 replace demo demo-2', 'demo-2 lost its disk or keeps crashing: replace it, one safe step at a time')
       .epilog('Exit codes: 0 done (with --dry-run: allowed), 1 error or not confirmed, 2 denied by policy, 3 timed out (the replacement goes on), 130 interrupted while waiting (it goes on).'),
     (a) => run(async () => (await import('./replace/run.js')).runReplace(a as unknown as import('./replace/run.js').ReplaceArgs), true))
+    .command('recover <name>', 'Recover a cluster that lost quorum from its most advanced surviving member (never automatic)', (b) => b
+      .positional('name', { type: 'string', demandOption: true, describe: 'EtcdCluster name' })
+      .option('member', { type: 'string', describe: 'Recover from this member instead of the proposal' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation' })
+      .option('wait', { type: 'boolean', default: true, describe: 'Wait until the cluster is back at its size (--no-wait to return at once)' })
+      .option('timeout', { type: 'string', default: '15m', describe: 'How long to wait (e.g. 90s, 10m)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Show the proposal (each member\'s raft term, index, revision; what each choice loses) and the verdict; change nothing' })
+      .example('$0 recover demo --dry-run', 'Quorum is lost: what would be kept and what lost')
+      .epilog('Only with quorum lost. The chosen member restarts once as a one-member cluster (force-new-cluster); every other member\'s data is discarded and the cluster grows back with new members.\nExit codes: 0 done (with --dry-run: allowed), 1 error or not confirmed, 2 denied by policy, 3 timed out (the recovery goes on), 130 interrupted while waiting (it goes on).'),
+    (a) => run(async () => (await import('./recover/run.js')).runRecover(a as unknown as import('./recover/run.js').RecoverArgs), true))
     .command('completion <shell>', 'Print a shell completion script (bash or zsh)', (b) => b
       .positional('shell', { choices: ['bash', 'zsh'] as const, demandOption: true })
       .epilog('kubectl 1.26+ completes `kubectl etcd ...` by itself through kubectl_complete-etcd on PATH; this script completes `kubectl-etcd ...`.\n  bash: source <(kubectl etcd completion bash)\n  zsh:  source <(kubectl etcd completion zsh)'),

@@ -117,3 +117,49 @@ test('kubectl etcd replace: a healthy member, on request (plan, webhook V8, prog
   expect(stale.code).not.toBe(0);
   expect(stale.stderr).toContain(`V8: cannot replace ${NAME}-2 (${old.id}): ${NAME}-2 is member ${c.status!.lastRepair!.newId} now`);
 });
+
+test('kubectl etcd recover after two of three members lost their disks: the survivor\'s data is all there, the cluster is back at 3', async () => {
+  for (let i = 0; i < 50; i++) await etcdctl(endpoints()[0], ['put', `survivor-${i}`, `v${i}`]);
+  const before = await etcdctlMembers(endpoints());
+  const survivor = before.find((m) => m.name === `${NAME}-0`)!;
+  for (const k of [1, 2]) {
+    await p.tc.kubectl(['-n', p.ns, 'delete', 'pvc', `data-${NAME}-${k}`, '--wait=false']);
+    await p.tc.kubectl(['-n', p.ns, 'delete', 'pod', `${NAME}-${k}`, '--wait=false']);
+  }
+  // Quorum is lost for good (the two new pods refuse their empty volumes): nothing is replaced, it says so.
+  await waitFor(async () => (await p.get()).status?.conditions?.find((c) => c.type === 'Available' && c.status === 'False' && c.reason === 'QuorumLost'),
+    { timeoutMs: 120_000, intervalMs: 1000, what: 'Available False, QuorumLost' });
+  await waitFor(async () => (await p.get()).status?.members?.find((m) => m.name === `${NAME}-0`)?.raftIndex !== undefined,
+    { timeoutMs: 60_000, intervalMs: 1000, what: `${NAME}-0's figures in status` });
+
+  const dry = await p.etcd(['-n', p.ns, 'recover', NAME, '--dry-run', '-o', 'json']);
+  expect({ code: dry.code, stderr: dry.stderr }).toEqual({ code: 0, stderr: '' });
+  const proposal = JSON.parse(dry.stdout) as { chosen: { name: string; id: string; raftIndex: number }; members: { name: string; answers: boolean; loses: string }[]; verdict: { allowed: boolean; by: string } };
+  expect(proposal.chosen).toMatchObject({ name: `${NAME}-0`, id: survivor.id });
+  expect(proposal.verdict).toMatchObject({ allowed: true, by: 'server' });
+  expect(proposal.members.filter((m) => m.name !== `${NAME}-0`).every((m) => !m.answers && /does not answer/.test(m.loses))).toBe(true);
+  expect((await p.get()).metadata.annotations?.['etcd.k8s-operator.io/recover']).toBeUndefined();
+
+  const t0 = Date.now();
+  const r = await p.etcd(['-n', p.ns, 'recover', NAME, '--yes', '--timeout', '8m'], 540_000);
+  timings.recoverCommand = (Date.now() - t0) / 1000;
+  expect(r.stdout).toContain(`Proposal: restart ${NAME}-0 (${survivor.id}) once as a one-member cluster`);
+  expect({ code: r.code, stderr: r.stderr.split('\n').filter((l) => /error/i.test(l)).join('\n') }).toEqual({ code: 0, stderr: '' });
+  expect(r.stdout).toMatch(new RegExp(`${NAME}: recovered from ${NAME}-0 in [0-9.]+ s; 3/3 ready, phase Running`));
+
+  const after = await etcdctlMembers(endpoints());
+  expect(after.map((m) => m.name).sort()).toEqual([0, 1, 2].map((k) => `${NAME}-${k}`));
+  expect(after.find((m) => m.name === `${NAME}-0`)!.id).toBe(survivor.id);
+  for (const k of [1, 2]) {
+    // Every key, from each new member itself.
+    const got = await etcdctl(endpoints()[k], ['get', 'survivor-', '--prefix', '--keys-only', '--consistency=s']);
+    expect(got.split('\n').filter(Boolean)).toHaveLength(50);
+  }
+  const c = await p.get();
+  expect(c.status?.lastRecovery).toMatchObject({ member: `${NAME}-0`, id: survivor.id, requestedBy: 'admin' });
+  expect(c.status?.lastRecovery?.forcedAt).toBeDefined();
+  expect(c.status?.lastRecovery?.completedAt).toBeDefined();
+  // Once: the entry no longer asks etcd to force a new cluster.
+  const entry = await p.tc.kubectl(['-n', p.ns, 'get', 'configmap', `${NAME}-members`, '-o', `jsonpath={.data.${NAME}-0}`]);
+  expect(entry.stdout).not.toContain('force-new-cluster: true');
+});

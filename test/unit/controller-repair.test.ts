@@ -1,6 +1,6 @@
 // Self-healing decisions over observed states (core/repair.ts through nextStep), every half-done replacement
 // included, and the status record of a replacement (core/last-repair.ts, status-derive).
-import { Annotations, type EtcdCluster, type MemberRepair, type RepairSpec } from '../../core/api.js';
+import { Annotations, type EtcdCluster, type MemberRepair, type Recovery, type RepairSpec } from '../../core/api.js';
 import { memberName } from '../../core/member-naming.js';
 import { desiredMemberEntries, nextStep, type Observed, type ObservedMember, type ObservedPod } from '../../core/reconcile-step.js';
 import { STUCK_DELETION_MS, UNSCHEDULABLE_GRACE_MS } from '../../core/repair.js';
@@ -15,6 +15,7 @@ interface Setup {
   members: ObservedMember[];
   repair?: RepairSpec;
   lastRepair?: MemberRepair;
+  lastRecovery?: Recovery;
   /** Pod fields by ordinal (merged over a Ready, serving pod). */
   pods?: Record<number, Partial<ObservedPod> | null>;
   /** status.members[].unhealthySince by ordinal. */
@@ -38,6 +39,7 @@ function observed(s: Setup): Observed {
         ...(s.unhealthySince?.[m.ordinal!] !== undefined ? { unhealthySince: iso(s.unhealthySince[m.ordinal!]) } : {}),
       })),
       ...(s.lastRepair ? { lastRepair: s.lastRepair } : {}),
+      ...(s.lastRecovery ? { lastRecovery: s.lastRecovery } : {}),
     },
   };
   const replicas = s.statefulSet ?? Math.max(...ordinals, ...Object.keys(s.pods ?? {}).map(Number)) + 1;
@@ -220,5 +222,64 @@ describe('status: the replacement recorded and members\' unhealthy clocks', () =
     expect(deriveStatus({ observed: fresh, step: nextStep(fresh) }, iso(NOW)).members?.find((m) => m.name === 'demo-2')?.unhealthySince).toBe(iso(NOW));
     const healed = observed({ size: 3, members: three(), unhealthySince: { 1: NOW - 42_000 } });
     expect(deriveStatus({ observed: healed, step: nextStep(healed) }, iso(NOW)).members?.find((m) => m.name === 'demo-1')).not.toHaveProperty('unhealthySince');
+  });
+});
+
+describe('recovery from lost quorum (kubectl etcd recover): never automatic, once, and resumable', () => {
+  const figures = (k: number, raftIndex: number, revision: number) => ({ version: '3.5.16', dbSize: 1, raftTerm: 3, raftIndex, revision, errors: [] });
+  // Two of three members lost their data: demo-0 alone answers, without a leader.
+  const survivors = () => [member(0, { healthy: false, answered: true, figures: figures(0, 120, 57) }), down(1), down(2)];
+  const asked = { [Annotations.recover]: `demo-0/${member(0).id}` };
+  const lost = (s: Partial<Setup> = {}) => {
+    const o = observed({ size: 3, members: survivors(), pods: { 1: lostData, 2: lostData }, ...s });
+    o.etcd = { ...o.etcd, authoritative: false, leaderId: undefined };
+    return o;
+  };
+  const rec = (extra: Partial<Recovery> = {}): Recovery => ({ member: 'demo-0', id: member(0).id, raftTerm: 3, raftIndex: 120, revision: 57, lost: [], startedAt: iso(NOW - 10_000), ...extra });
+
+  it('without a request, lost quorum is reported, nothing forced', () => {
+    expect(nextStep(lost())).toMatchObject({ kind: 'blocked', reason: 'QuorumLost' });
+  });
+  it('asked for: begun, recording what each other member loses', () => {
+    const step = nextStep(lost({ annotations: asked }));
+    expect(step).toMatchObject({
+      kind: 'begin-recovery',
+      recovery: { member: 'demo-0', id: member(0).id, raftIndex: 120, revision: 57, startedAt: iso(NOW), lost: [{ member: 'demo-1', id: member(1).id }, { member: 'demo-2', id: member(2).id }] },
+    });
+  });
+  it('not while quorum holds (a stale or early request does nothing)', () => {
+    expect(nextStep(observed({ size: 3, members: three(), annotations: asked }))).toEqual({ kind: 'idle' });
+  });
+  it('in progress: its entry flagged with force-new-cluster, then its pod restarted onto it, then waited for', () => {
+    const o = lost({ annotations: asked, lastRecovery: rec() });
+    const flag = nextStep(o);
+    expect(flag).toMatchObject({ kind: 'write-member-entries', entries: { 'demo-0': { memberId: member(0).id, forceNewClusterAt: iso(NOW) } } });
+    o.memberEntries!['demo-0'] = { ...o.memberEntries!['demo-0'], forceNewClusterAt: iso(NOW - 1000) };
+    expect(nextStep(o)).toMatchObject({ kind: 'delete-pod', pod: 'demo-0' });
+    const restarted = lost({ annotations: asked, lastRecovery: rec(), pods: { 0: { createdAt: NOW - 500, etcdStartedAt: NOW - 200 }, 1: lostData, 2: lostData } });
+    restarted.memberEntries!['demo-0'] = { ...restarted.memberEntries!['demo-0'], forceNewClusterAt: iso(NOW - 1000) };
+    expect(nextStep(restarted)).toMatchObject({ kind: 'wait', reason: 'Recovering' });
+  });
+  it('forced: the entry loses the flag (once), the cluster grows back with new members; the request is not done again', () => {
+    const alone = [member(0, { figures: figures(0, 125, 57) })];
+    const o = observed({ size: 3, members: alone, annotations: asked, lastRecovery: rec(), pods: { 1: lostData, 2: lostData }, statefulSet: 3 });
+    o.memberEntries = { 'demo-0': { state: 'existing', initialCluster: 'x', memberId: member(0).id, addedAt: iso(NOW - 600_000), forceNewClusterAt: iso(NOW - 5000) } };
+    const step = nextStep(o);
+    expect(step.kind).toBe('write-member-entries');
+    if (step.kind === 'write-member-entries') expect(step.entries['demo-0']).not.toHaveProperty('forceNewClusterAt');
+    const status = deriveStatus({ observed: o, step }, iso(NOW));
+    expect(status.lastRecovery).toMatchObject({ forcedAt: iso(NOW) });
+    expect(status.lastRecovery?.completedAt).toBeUndefined();
+    expect(status.phase).toBe('Degraded');
+    // Entries in step: the other members are gone from etcd, so their pods stop and their data goes (as after a
+    // removal), then the cluster grows back with new learners.
+    o.memberEntries = desiredMemberEntries(o, alone);
+    o.cluster.status!.lastRecovery = status.lastRecovery;
+    expect(nextStep(o)).toMatchObject({ kind: 'scale-statefulset', replicas: 1 });
+    const cleared = { ...o, statefulSet: { replicas: 1 }, pods: o.pods.slice(0, 1), pvcs: o.pvcs.slice(0, 1), pdb: { minAvailable: 1 } };
+    expect(nextStep(cleared)).toMatchObject({ kind: 'add-learner', name: 'demo-1' });
+    // Done: a later loss of quorum with the same annotation is not recovered again without a new request.
+    const done = lost({ annotations: asked, lastRecovery: rec({ forcedAt: iso(NOW - 60_000), completedAt: iso(NOW - 30_000) }) });
+    expect(nextStep(done)).toMatchObject({ kind: 'blocked', reason: 'QuorumLost' });
   });
 });

@@ -15,7 +15,7 @@ const complete = (words: string[]) => completionLines(words, sources().src);
 describe('kubectl_complete-etcd candidates', () => {
   test('commands with descriptions, then the no-file directive', async () => {
     const lines = await complete(['']);
-    expect(lines.map((l) => l.split('\t')[0])).toEqual(['status', 'list', 'members', 'scale', 'replace', 'completion', 'version', ':4']);
+    expect(lines.map((l) => l.split('\t')[0])).toEqual(['status', 'list', 'members', 'scale', 'replace', 'recover', 'completion', 'version', ':4']);
     expect(lines[0]).toBe('status\tShow a cluster at a glance');
     expect(await complete(['s'])).toEqual(['status\tShow a cluster at a glance', 'scale\tResize a cluster safely', ':4']);
   });

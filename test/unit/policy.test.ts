@@ -1,6 +1,6 @@
-import { DEFAULT_ETCD_VERSION, type Condition, type EtcdClusterStatus } from '../../core/api.js';
+import { DEFAULT_ETCD_VERSION, type Condition, type EtcdClusterStatus, type MemberStatus } from '../../core/api.js';
 import { MAX_NAME_LENGTH } from '../../core/object-rules.js';
-import { evaluateAdmission, evaluateResize, type ResizeRequest, type RuleId } from '../../core/policy.js';
+import { evaluateAdmission, evaluateRecover, evaluateReplace, evaluateResize, recoveryProposal, type ResizeRequest, type RuleId } from '../../core/policy.js';
 
 // Members of cluster "demo" by ordinal: h = healthy voter, u = unhealthy voter, l = learner, - = no member.
 function st(members: string, extra: { progressing?: string; observedGeneration?: number; lastResize?: { from: number; to: number } } = {}): EtcdClusterStatus {
@@ -241,5 +241,28 @@ describe('evaluateAdmission: the object itself (V6 names, V7 fields applied only
 
   it('then the resize rules, with their warnings', () => {
     expect(evaluateAdmission({ operation: 'UPDATE', name: 'demo', oldSize: 3, newSize: 4, oldSpec: { size: 3 }, newSpec: { size: 4 }, status: st('hhh'), generation: 1 }).warnings.map((w) => w.slice(0, 2))).toEqual(['W1']);
+  });
+});
+
+describe('evaluateReplace (V8, W5) and evaluateRecover (V9, W6)', () => {
+  const ms = (spec: string, extra: (i: number) => Partial<MemberStatus> = () => ({})) =>
+    ({ members: [...spec].map((c, i) => ({ name: `demo-${i}`, id: `000000000000000${i + 1}`, isLearner: false, healthy: c === 'h', ...extra(i) })) });
+  it('V8: a voting member, by its current ID, one change at a time, only while the others keep a healthy quorum', () => {
+    expect(evaluateReplace({ name: 'demo', member: 'demo-2', id: '0000000000000003', status: ms('hhh') })).toMatchObject({ allowed: true, warnings: [expect.stringMatching(/^W5: while demo-2 is replaced, demo tolerates no failure/)] });
+    expect(evaluateReplace({ name: 'demo', member: 'demo-2', status: ms('hhhhh') })).toEqual({ allowed: true, warnings: [], bypassed: [] });
+    expect(evaluateReplace({ name: 'demo', member: 'demo-2', status: ms('hhu') })).toMatchObject({ allowed: true });
+    expect(evaluateReplace({ name: 'demo', member: 'demo-0', status: ms('hhu') })).toMatchObject({ allowed: false, rule: 'V8' });
+    expect(evaluateReplace({ name: 'demo', member: 'demo-9', status: ms('hhh') }).message).toMatch(/not a voting member of demo \(voting: demo-0, demo-1, demo-2\)/);
+    const busy = { ...ms('hhh'), lastRepair: { member: 'demo-1', oldId: 'x', reason: 'DataLost' as const, message: 'm', startedAt: 't' } };
+    expect(evaluateReplace({ name: 'demo', member: 'demo-2', status: busy }).message).toMatch(/the replacement of demo-1 \(DataLost\) of demo is in progress/);
+  });
+  it('V9: only with quorum lost, from a member that answers; W6 names what is discarded beyond it', () => {
+    const figures = (idx: number[]) => (i: number) => (idx[i] === undefined ? {} : { raftIndex: idx[i], revision: idx[i] - 50, raftTerm: 4 });
+    expect(evaluateRecover({ name: 'demo', member: 'demo-0', status: ms('hhu', figures([10, 10])) })).toMatchObject({ allowed: false, rule: 'V9' });
+    const lost = ms('huu', figures([120, 130]));
+    expect(recoveryProposal(lost)?.name).toBe('demo-1');
+    expect(evaluateRecover({ name: 'demo', member: 'demo-1', id: '0000000000000002', status: lost })).toEqual({ allowed: true, warnings: [], bypassed: [] });
+    expect(evaluateRecover({ name: 'demo', member: 'demo-0', status: lost }).warnings).toEqual(['W6: recovering demo from demo-0 (index 120, revision 70) discards what demo-1 has beyond it (index 130, revision 80)']);
+    expect(evaluateRecover({ name: 'demo', member: 'demo-2', status: lost }).message).toMatch(/^V9: cannot recover demo from demo-2: it does not answer/);
   });
 });

@@ -5,7 +5,7 @@
 // says it is done. `--dry-run` stops after the plan and the server's verdict.
 import { Annotations, type EtcdCluster, type MemberRepair } from '../../../core/api.js';
 import { voting } from '../../../core/membership.js';
-import { evaluateReplace, type PolicyVerdict } from '../../../core/policy.js';
+import { evaluateReplace } from '../../../core/policy.js';
 import { planReplace } from '../../../core/resize-plan.js';
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { explain } from '../../cli/explain.js';
@@ -13,11 +13,10 @@ import { parseDuration } from '../../cli/format.js';
 import { confirm, follow } from '../../cli/guided.js';
 import { colorsFor, err, formatData, out } from '../../cli/output.js';
 import { openSession, type GlobalArgs } from '../../cli/session.js';
-import type { Connection } from '../../kube/connection.js';
-import { KubeError } from '../../kube/http.js';
 import { getCluster, patchClusterAnnotations } from '../../kube/resources.js';
 import { progressLine } from '../scale/progress.js';
-import { planDocument, planText, preflightVerdict, verdictText, type Verdict } from '../scale/plan.js';
+import { planDocument, planText, preflightVerdict, verdictText } from '../scale/plan.js';
+import { requestVerdict } from '../request-verdict.js';
 import { clusterLabel } from '../status/gather.js';
 
 export interface ReplaceArgs extends GlobalArgs {
@@ -52,7 +51,7 @@ export async function runReplace(args: ReplaceArgs): Promise<void> {
 
   if (args.dryRun) {
     let verdict = preflightVerdict(policy);
-    if (verdict.allowed && id) verdict = await serverVerdict(conn, ns, args.name, `${args.member}/${id}`, policy);
+    if (verdict.allowed && id) verdict = await requestVerdict(conn, ns, args.name, Annotations.replace, `${args.member}/${id}`, policy);
     if (data) out(await formatData(planDocument(plan, ns, verdict, { member: args.member, id }), args.output as 'json' | 'yaml'));
     else {
       planText(plan, ns, c, title).forEach((line) => out(line));
@@ -68,7 +67,7 @@ export async function runReplace(args: ReplaceArgs): Promise<void> {
   if (!args.yes) await confirm(`replace ${args.member}`);
 
   const request = `${args.member}/${id}`;
-  const server = await serverVerdict(conn, ns, args.name, request, policy);
+  const server = await requestVerdict(conn, ns, args.name, Annotations.replace, request, policy);
   for (const w of server.warnings) if (!policy.warnings.includes(w)) err(ce.yellow(`Warning: ${w}`));
   if (!server.allowed) throw new CliError(server.message ?? 'denied by the API server', ExitCode.denied);
   const asked = await patchClusterAnnotations(conn, ns, args.name, { [Annotations.replace]: request }, false).catch((e: unknown) => { throw explain(e, label); });
@@ -91,13 +90,3 @@ export async function runReplace(args: ReplaceArgs): Promise<void> {
 }
 
 /** The API server's answer to the request as a dry run (the webhook's V8 on the live status). */
-async function serverVerdict(conn: Connection, ns: string, name: string, request: string, local: PolicyVerdict): Promise<Verdict> {
-  try {
-    const dry = await patchClusterAnnotations(conn, ns, name, { [Annotations.replace]: request }, true);
-    return { allowed: true, by: 'server', warnings: [...local.warnings, ...dry.warnings.filter((w) => !local.warnings.includes(w))] };
-  } catch (e) {
-    if (!(e instanceof KubeError && e.kind === 'Denied')) throw explain(e, clusterLabel(ns, name));
-    const rule = /denied the request: (V\d+):/.exec(e.message)?.[1];
-    return { allowed: false, by: 'server', ...(rule ? { rule } : {}), message: e.message, warnings: [] };
-  }
-}
