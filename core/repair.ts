@@ -14,6 +14,8 @@ import { drainWait, names, type Known, type Ours } from './step-facts.js';
 export const UNSCHEDULABLE_GRACE_MS = 15_000;
 /** A deletion this long past its grace period will not finish: the pod's node does not answer. */
 export const STUCK_DELETION_MS = 15_000;
+/** Between the controller's clock (an entry's addedAt) and the API server's (creationTimestamp). */
+const CLOCK_MARGIN_MS = 2000;
 const REPAIR_WAIT_MS = 1000;
 
 export interface RepairSettings {
@@ -213,8 +215,10 @@ export function learnerPod(k: Known, learner: Ours, addedAt: string | undefined)
   if (pod.unschedulableSince !== undefined && k.o.now - pod.unschedulableSince > UNSCHEDULABLE_GRACE_MS) {
     return recycle(`cannot be scheduled (${pod.trouble ?? 'Unschedulable'})`, true);
   }
-  if (pod.etcdStartedAt !== undefined && !Number.isNaN(added) && pod.etcdStartedAt < added) {
-    return recycle('runs etcd started before the learner was added (the data of the member it replaces)', true);
+  // A pod from before the learner was added is the old member's (running, crash-looping on a container
+  // restart that never reruns the guard): it and its volume go. The margin absorbs clock skew.
+  if (pod.createdAt !== undefined && !Number.isNaN(added) && pod.createdAt < added - CLOCK_MARGIN_MS) {
+    return recycle('was created before the learner was added (it is the replaced member\'s, its volume that member\'s data)', true);
   }
   return undefined;
 }

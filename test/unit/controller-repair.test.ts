@@ -158,7 +158,8 @@ describe('a new learner\'s pod: recycled until it starts the learner on its own 
     o.memberEntries![learner.name] = { ...o.memberEntries![learner.name], addedAt: iso(NOW - 2000) };
     return o;
   };
-  it('the old member\'s etcd still runs there: its volume goes, then the pod', () => {
+  it('a pod from before the learner was added (the old member\'s, running or crash-looping): its volume goes, then the pod', () => {
+    expect(nextStep(withLearner({ etcdStartedAt: undefined, trouble: 'etcd: CrashLoopBackOff', serving: false }))).toMatchObject({ kind: 'delete-pvc', name: 'data-demo-1' });
     expect(nextStep(withLearner({ etcdStartedAt: NOW - 600_000, serving: false }))).toMatchObject({ kind: 'delete-pvc', name: 'data-demo-1' });
     expect(nextStep(withLearner({ etcdStartedAt: NOW - 600_000, serving: false }, [{ ordinal: 0 }, { ordinal: 1, deleting: true }, { ordinal: 2 }])))
       .toMatchObject({ kind: 'delete-pod', pod: 'demo-1', force: false });
@@ -173,7 +174,7 @@ describe('a new learner\'s pod: recycled until it starts the learner on its own 
     expect(nextStep(withLearner(noEntry))).toMatchObject({ kind: 'delete-pod', pod: 'demo-1' });
   });
   it('a pod that cannot be scheduled (its volume on a node that is gone) loses its volume after a grace', () => {
-    const pending = (since: number) => ({ etcdStartedAt: undefined, serving: false, unschedulableSince: since, trouble: 'Unschedulable: volume node affinity conflict' });
+    const pending = (since: number) => ({ etcdStartedAt: undefined, createdAt: NOW - 1000, serving: false, unschedulableSince: since, trouble: 'Unschedulable: volume node affinity conflict' });
     expect(nextStep(withLearner(pending(NOW - 5000)))).toMatchObject({ kind: 'wait', reason: 'WaitingForLearnerPod' });
     expect(nextStep(withLearner(pending(NOW - UNSCHEDULABLE_GRACE_MS - 1)))).toMatchObject({ kind: 'delete-pvc', name: 'data-demo-1' });
   });
