@@ -147,10 +147,11 @@ spec:
     image: ${BUSYBOX_IMAGE}
     command: [/bin/sh, -c, 'echo crash-run; exit 3']
 `);
+  // Sampled between runs (a container without a readiness probe is ready while it runs, for a moment each time).
   const s = await waitFor(async () => {
     const c = (await pod('crasher')).status.containerStatuses?.[0];
-    return c && c.restartCount >= 2 ? c : undefined;
-  }, { timeoutMs: 90000, what: 'container main of pod crasher to be restarted twice' });
+    return c && c.restartCount >= 2 && !c.state.running ? c : undefined;
+  }, { timeoutMs: 90000, intervalMs: 200, what: 'container main of pod crasher restarted twice, between runs' });
   expect(s.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
   expect(s.ready).toBe(false);
   // The last run left its output. (Not --previous: between restarts the kubelet keeps one dead container per
