@@ -12,13 +12,15 @@ export type GuardRefusal = 'NoStartEntry' | 'DataLost' | 'ForeignData';
 /** Exit codes of the guard (the kubelet reports them in the init container's status). */
 export const GUARD_EXIT: Record<GuardRefusal, number> = { NoStartEntry: 3, DataLost: 4, ForeignData: 5 };
 
-export type GuardVerdict = { start: true; reason: 'OwnData' | 'FirstStart' | 'UnreadableWal'; message: string } | { start: false; reason: GuardRefusal; message: string };
+export type GuardVerdict = { start: true; reason: 'OwnData' | 'FirstStart' | 'UnreadableWal' | 'Unverified'; message: string } | { start: false; reason: GuardRefusal; message: string };
 
 export interface VolumeFacts {
   /** WAL files in the data dir (member/wal/*.wal). */
   walFiles: number;
   /** Whose data they are, from the first readable WAL file; undefined when none could be read. */
   wal?: WalIdentity;
+  /** The data dir could not be read at all (not the guard's to read): nothing is known of it. */
+  unreadable?: string;
 }
 
 export function guardVerdict(member: string, entry: MemberStartEntry | undefined, volume: VolumeFacts): GuardVerdict {
@@ -27,6 +29,8 @@ export function guardVerdict(member: string, entry: MemberStartEntry | undefined
   }
   const id = entry.memberId;
   const who = `${member}${id ? ` (${id})` : ''}`;
+  // Unknown is not empty: what it cannot read it never calls lost. etcd starts as it would without a guard.
+  if (volume.unreadable) return { start: true, reason: 'Unverified', message: `${who}: could not read the data dir (${volume.unreadable}); not checked, etcd decides` };
   if (volume.walFiles > 0) {
     if (!volume.wal) return { start: true, reason: 'UnreadableWal', message: `${who}: the WAL could not be read here; etcd checks and repairs it itself` };
     if (id && volume.wal.memberId !== id) {

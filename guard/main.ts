@@ -15,8 +15,10 @@ function volumeFacts(dataDir: string): VolumeFacts {
   let files: string[] = [];
   try {
     files = readdirSync(join(dataDir, 'member', 'wal')).filter((f) => f.endsWith('.wal')).sort();
-  } catch {
-    return { walFiles: 0 };
+  } catch (err) {
+    // Only "not there" is an empty volume; a directory it may not read (another user's, 0700) says nothing.
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { walFiles: 0 } : { walFiles: 0, unreadable: `${join(dataDir, 'member', 'wal')}: ${code ?? String(err)}` };
   }
   for (const f of files) {
     try {

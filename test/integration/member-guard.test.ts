@@ -76,6 +76,14 @@ describe.each(versions)('member guard on etcd %s data', (_version, bin) => {
     expect(lost.message).toMatch(/^DataLost: demo-0 \([0-9a-f]{16}\) has run before/);
     expect(guard(root, entry(), empty).code).toBe(0);
   });
+  it('a data dir it cannot read (not ENOENT: here ENOTDIR) is never called empty: exit 0, unchecked', () => {
+    const odd = join(root, 'odd');
+    mkdirSync(odd, { recursive: true });
+    writeFileSync(join(odd, 'member'), 'not a directory');
+    const r = guard(root, entry({ joinedAt: '2026-01-01T00:01:00Z' }), odd);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.line)).toMatchObject({ start: true, reason: 'Unverified' });
+  });
   it('no entry yet: exit 3', () => {
     expect(guard(root, undefined, dir).code).toBe(GUARD_EXIT.NoStartEntry);
   });

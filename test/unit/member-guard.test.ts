@@ -55,6 +55,9 @@ describe('member guard', () => {
     expect(guardVerdict('demo-1', entry(), { walFiles: 2, wal: { memberId: 'bbbb000000000002', clusterId: 'c' } })).toMatchObject({ start: false, reason: 'ForeignData' });
     expect(guardVerdict('demo-1', undefined, { walFiles: 0 })).toMatchObject({ start: false, reason: 'NoStartEntry' });
   });
+  it('a data dir it may not read is never called empty: etcd starts, unchecked', () => {
+    expect(guardVerdict('demo-1', entry({ joinedAt: 'x' }), { walFiles: 0, unreadable: '/var/lib/etcd/member/wal: EACCES' })).toMatchObject({ start: true, reason: 'Unverified' });
+  });
   it('a WAL it cannot read is left to etcd (its own checks and repair)', () => {
     expect(guardVerdict('demo-1', entry({ joinedAt: 'x' }), { walFiles: 1 })).toMatchObject({ start: true, reason: 'UnreadableWal' });
   });
