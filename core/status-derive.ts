@@ -29,11 +29,15 @@ export const FIGURES_MAX_AGE_MS = 30_000;
 
 const FIGURE_KEYS = ['version', 'dbSize', 'raftTerm', 'raftIndex', 'revision', 'alarms', 'readAt'] as const;
 
-/** A member's figures: this pass's when the last are older than FIGURES_MAX_AGE_MS (or none), else the last. */
+/**
+ * A member's figures: none when it did not answer this pass (a figure it no longer serves would read as live:
+ * `kubectl etcd recover` takes a member with figures for one that answers); this pass's when the last are
+ * older than FIGURES_MAX_AGE_MS (or none), else the last.
+ */
 function figuresOf(m: ObservedMember, prev: MemberStatus | undefined, now: string): Partial<MemberStatus> {
-  const kept = prev?.readAt && Date.parse(now) - Date.parse(prev.readAt) < FIGURES_MAX_AGE_MS;
-  if (kept && (m.figures || prev)) return Object.fromEntries(FIGURE_KEYS.filter((k) => prev![k] !== undefined).map((k) => [k, prev![k]]));
   if (!m.figures) return {};
+  const kept = prev?.readAt && Date.parse(now) - Date.parse(prev.readAt) < FIGURES_MAX_AGE_MS;
+  if (kept) return Object.fromEntries(FIGURE_KEYS.filter((k) => prev![k] !== undefined).map((k) => [k, prev![k]]));
   const f = m.figures;
   return { version: f.version, dbSize: f.dbSize, raftTerm: f.raftTerm, raftIndex: f.raftIndex, revision: f.revision, ...(f.errors.length ? { alarms: f.errors } : {}), readAt: now };
 }

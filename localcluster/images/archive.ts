@@ -30,10 +30,16 @@ export function sha256File(path: string): Promise<string> {
   });
 }
 
+/** A temporary name beside `out`, unique per process: two clusters starting at once may build the same image
+ * (e2e files run in parallel); each writes its own file and the atomic rename lets the last identical one win. */
+function tempBeside(out: string): string {
+  return `${out}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+}
+
 /** Packs a directory as a layer: numeric root owners, mtime 0, sorted names (reproducible). */
 export async function packLayer(rootfs: string, out: string): Promise<LayerTar> {
   mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.tmp`;
+  const tmp = tempBeside(out);
   execFileSync('tar', ['-C', rootfs, '--numeric-owner', '--owner=0', '--group=0', '--sort=name', '--mtime=@0', '-cf', tmp, '.']);
   renameSync(tmp, out);
   return { path: out, diffId: `sha256:${await sha256File(out)}` };
@@ -66,7 +72,7 @@ export function writeArchive(out: string, tag: string, layers: LayerTar[], confi
       return name;
     });
     writeFileSync(join(work, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: [tag], Layers: layerNames }]));
-    const tmp = `${out}.tmp`;
+    const tmp = tempBeside(out);
     execFileSync('tar', ['-C', work, '--numeric-owner', '--owner=0', '--group=0', '-cf', tmp, '.']);
     renameSync(tmp, out);
   } finally {

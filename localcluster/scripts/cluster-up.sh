@@ -111,7 +111,9 @@ for v in $(bash "$ROOT/localcluster/scripts/fetch-etcd.sh" --versions); do
   [ -x "$d/etcd" ] || die "etcd $v is not fetched ($d); run 'make setup'"
   etcd_args+=(--etcd "$v=$d")
 done
-"$ROOT/bin/localcluster-images" --root "$ROOT" --cache "${ETCDOP_CACHE:-$HOME/.cache/etcd-k8s-operator}/images" \
+# One build at a time per checkout (instances start in parallel and share the cached layers and images).
+mkdir -p "$ROOT/.local/images"
+flock "$ROOT/.local/images/.build.lock" "$ROOT/bin/localcluster-images" --root "$ROOT" --cache "${ETCDOP_CACHE:-$HOME/.cache/etcd-k8s-operator}/images" \
   --out "$ROOT/.local/images" --pause "$K8S_BIN/pause" "${etcd_args[@]}" >"$images_list" 2>"$STATE/logs/images.log" &
 images_pid=$!
 

@@ -18,7 +18,8 @@ source "$STATE/instance.env"
 set_slot_names
 start=$(date +%s)
 
-read -r tag tar < <("$ROOT/bin/localcluster-images" --root "$ROOT" --cache "${ETCDOP_CACHE:-$HOME/.cache/etcd-k8s-operator}/images" \
+mkdir -p "$ROOT/.local/images"
+read -r tag tar < <(flock "$ROOT/.local/images/.build.lock" "$ROOT/bin/localcluster-images" --root "$ROOT" --cache "${ETCDOP_CACHE:-$HOME/.cache/etcd-k8s-operator}/images" \
   --out "$ROOT/.local/images" --only operator 2>>"$STATE/logs/images.log") ||
   die "building the operator image failed: $(tail -5 "$STATE/logs/images.log")"
 # The image ID is the digest of its config (what the kubelet reports as a container's imageID).

@@ -1,14 +1,52 @@
-// What every guided operation (scale, replace) does around its change: ask before it, then follow the
-// EtcdCluster until the controller is done, with one progress line, honest exit codes (3 timed out, 130
-// interrupted: the operation goes on in the cluster either way).
+// What every guided operation (scale, replace, recover) does around its change: read the cluster, ask before
+// the change, then follow the EtcdCluster until the controller is done, with one progress line, honest exit
+// codes (3 timed out, 130 interrupted: the operation goes on in the cluster either way).
 import type { EtcdCluster } from '../../core/api.js';
 import { duration } from '../../core/duration.js';
 import type { Connection } from '../kube/connection.js';
 import { getCluster } from '../kube/resources.js';
+import { clusterLabel } from '../commands/status/gather.js';
 import { CliError, ExitCode } from './errors.js';
-import { err } from './output.js';
+import { explain } from './explain.js';
+import { parseDuration } from './format.js';
+import { colorsFor, err, type Colors } from './output.js';
+import { openSession, type GlobalArgs } from './session.js';
 
 const POLL_MS = 1_000;
+
+export interface GuidedArgs extends GlobalArgs {
+  name: string;
+  yes: boolean;
+  wait: boolean;
+  timeout: string;
+  dryRun: boolean;
+}
+
+export interface Guided {
+  conn: Connection;
+  ns: string;
+  /** The cluster as errors name it ("demo in namespace x"). */
+  label: string;
+  cluster: EtcdCluster;
+  timeoutMs: number;
+  /** -o json|yaml: the dry run's plan as data. */
+  data: boolean;
+  /** Colors for stdout and for stderr. */
+  c: Colors;
+  ce: Colors;
+}
+
+/** The start of every guided operation: its flags checked before anything is read, then the cluster as it is. */
+export async function openGuided(args: GuidedArgs, what: 'plan' | 'proposal'): Promise<Guided> {
+  const timeoutMs = parseDuration(args.timeout);
+  if (timeoutMs === undefined) throw new CliError(`--timeout ${args.timeout}: not a duration (e.g. 90s, 10m, 1h)`);
+  const data = args.output === 'json' || args.output === 'yaml';
+  if (data && !args.dryRun) throw new CliError(`-o ${args.output} prints the ${what} of a dry run: add --dry-run (the change itself reports as text)`);
+  const { conn, namespace: ns } = await openSession(args);
+  const label = clusterLabel(ns, args.name);
+  const cluster = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
+  return { conn, ns, label, cluster, timeoutMs, data, c: colorsFor(args.color, process.stdout), ce: colorsFor(args.color, process.stderr) };
+}
 
 /** "Proceed? [y/N]" on the terminal; without one, refuse (the caller offers --yes). */
 export async function confirm(what: string): Promise<void> {

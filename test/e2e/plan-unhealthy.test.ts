@@ -1,8 +1,7 @@
 // Plans count healthy members only (SPEC.md, "Truthful record"), on the local cluster: a 5-member cluster
-// with demo-2's etcd stopped, made to crash through Kubernetes objects alone (its entry in ConfigMap
-// demo-members, which is its etcd config file, given a value etcd refuses; then its pod deleted, so the new
-// pod's etcd exits at start and keeps restarting). `kubectl etcd scale --dry-run -o json` then plans with the
-// true tolerance at every step, a shrink that keeps demo-2 says so, and the shrink itself completes.
+// (repair.policy Manual, so nothing replaces it) with demo-2's etcd frozen. `kubectl etcd scale --dry-run
+// -o json` then plans with the true tolerance at every step, a shrink that keeps demo-2 says so, and the
+// shrink itself completes.
 import { jest } from '@jest/globals';
 import { quorum } from '../../core/quorum.js';
 import { waitFor } from '../helpers/cluster.js';
@@ -12,6 +11,8 @@ jest.setTimeout(15 * 60_000);
 
 const SICK = `${NAME}-2`;
 let p: PluginEnv;
+/** The host PID of demo-2's etcd, frozen. */
+let frozen: number | undefined;
 
 interface PlanDoc {
   from: number;
@@ -22,26 +23,25 @@ interface PlanDoc {
 }
 
 beforeAll(async () => {
-  p = await pluginEnv('plan-sick', 5);
+  // Manual repair: the controller must keep demo-2 as it is, so the plans below see it down.
+  p = await pluginEnv('plan-sick', 5, { repair: { policy: 'Manual' } });
   await p.settled(5, 400_000);
   await stopMember(SICK);
 }, 900_000);
 
 afterAll(async () => {
+  if (frozen) process.kill(frozen, 'SIGCONT');
   await p?.close();
 });
 
-/** Stops a member's etcd for good: a config value etcd refuses in its ConfigMap entry, then its pod recreated. */
+/**
+ * Stops a member's etcd for good: its process frozen (SIGSTOP through the node's containerd), as a hung disk
+ * or a wedged process would. No probe restarts it (the pod has a readiness probe only), and nothing the
+ * controller writes brings it back: the shrink rewrites the members' ConfigMap, which would undo a bad entry.
+ */
 async function stopMember(member: string): Promise<void> {
-  const cmName = `${NAME}-members`;
-  const cm = JSON.parse((await p.tc.kubectl(['-n', p.ns, 'get', 'configmap', cmName, '-o', 'json'])).stdout) as { data: Record<string, string> };
-  expect(cm.data[member]).toContain(`name: '${member}'`);
-  // A key the controller's own reading of the entry ignores, so it does not rewrite it; etcd fails to parse it.
-  const patch = { data: { [member]: `${cm.data[member]}snapshot-count: 'not-a-number'\n` } };
-  const patched = await p.tc.kubectl(['-n', p.ns, 'patch', 'configmap', cmName, '--type=merge', '-p', JSON.stringify(patch)]);
-  expect(patched.code).toBe(0);
-  const deleted = await p.tc.kubectl(['-n', p.ns, 'delete', 'pod', member, '--wait=true']);
-  expect(deleted.code).toBe(0);
+  frozen = await p.tc.containerPid(p.ns, member, 'etcd');
+  process.kill(frozen, 'SIGSTOP');
   await waitFor(async () => {
     const s = (await p.get()).status;
     return s?.phase === 'Degraded' && s.members?.find((m) => m.name === member)?.healthy === false && s.size === 5;

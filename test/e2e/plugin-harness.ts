@@ -21,7 +21,8 @@ export interface PluginEnv {
   close(): Promise<void>;
 }
 
-export async function pluginEnv(prefix: string, size: number): Promise<PluginEnv> {
+/** `spec` adds fields to the cluster's spec beside its size (a test of Manual repair sets `repair`). */
+export async function pluginEnv(prefix: string, size: number, spec: Record<string, unknown> = {}): Promise<PluginEnv> {
   const tc = await useTestCluster();
   const must = async (args: string[], input?: string) => {
     const r = await tc.kubectl(args, { input });
@@ -32,7 +33,7 @@ export async function pluginEnv(prefix: string, size: number): Promise<PluginEnv
   const ns = await tc.createNamespace(prefix);
   const controller = startController(tc.kubeconfig, ns);
   await must(['-n', ns, 'apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name: NAME }, spec: { size },
+    apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name: NAME }, spec: { size, ...spec },
   }));
   const env = { KUBECONFIG: tc.kubeconfig, PATH: `${resolve(ROOT, 'bin')}:${process.env.PATH}`, NO_COLOR: '1' };
   const get = async () => JSON.parse(await must(['-n', ns, 'get', 'etcdcluster', NAME, '-o', 'json'])) as EtcdCluster;

@@ -3,7 +3,7 @@ import type { EtcdCluster } from '../../core/api.js';
 import { peerURL } from '../../core/member-naming.js';
 import { member, NAME, NS } from './controller-fixtures.js';
 import type { Observed, ObservedMember, Step } from '../../core/reconcile-step.js';
-import { deriveStatus, failureStatus, FAILED_AFTER_MS, statusEqual } from '../../core/status-derive.js';
+import { deriveStatus, failureStatus, FAILED_AFTER_MS, FIGURES_MAX_AGE_MS, statusEqual } from '../../core/status-derive.js';
 import { RESIZE_REQUESTED_REASON, resizeRecordAnnotations } from '../../core/resize-record.js';
 
 const T = '2026-01-01T00:00:00.000Z';
@@ -150,6 +150,24 @@ describe('deriveStatus', () => {
     expect(statusEqual(JSON.parse(JSON.stringify(a)), { ...b, members: b.members })).toBe(true);
     const c = deriveStatus({ observed: observed([member(0, { healthy: false })], { status: running }), step: idle }, T);
     expect(statusEqual(a, c)).toBe(false);
+  });
+
+  it('live figures: kept while younger than FIGURES_MAX_AGE_MS, refreshed after, gone as soon as the member stops answering', () => {
+    const figures = (raftIndex: number) => ({ version: '3.5.16', dbSize: 20480, raftTerm: 2, raftIndex, revision: raftIndex - 10, errors: [] });
+    const first = deriveStatus({ observed: observed([member(0, { figures: figures(100) }), member(1, { figures: figures(100) })], { status: running }), step: idle }, T);
+    expect(first.members![1]).toMatchObject({ raftIndex: 100, revision: 90, readAt: T });
+    // 10 s later: the same figures (a cluster at rest writes no status), though etcd's index moved.
+    const soon = new Date(Date.parse(T) + 10_000).toISOString();
+    const kept = deriveStatus({ observed: observed([member(0, { figures: figures(120) }), member(1, { figures: figures(120) })], { status: first }), step: idle }, soon);
+    expect(kept.members![1]).toMatchObject({ raftIndex: 100, readAt: T });
+    const late = new Date(Date.parse(T) + FIGURES_MAX_AGE_MS).toISOString();
+    const read = deriveStatus({ observed: observed([member(0, { figures: figures(150) }), member(1, { figures: figures(150) })], { status: first }), step: idle }, late);
+    expect(read.members![1]).toMatchObject({ raftIndex: 150, readAt: late });
+    // demo-1 stops answering 10 s after its figures were read: they go at once (recover takes figures for an answer).
+    const gone = deriveStatus({ observed: observed([member(0, { figures: figures(120) }), member(1, { healthy: false })], { status: first }), step: idle }, soon);
+    expect(gone.members![1]).toMatchObject({ name: 'demo-1', healthy: false });
+    for (const k of ['raftTerm', 'raftIndex', 'revision', 'version', 'dbSize', 'readAt']) expect(gone.members![1]).not.toHaveProperty(k);
+    expect(gone.members![0]).toMatchObject({ raftIndex: 100, readAt: T });
   });
 
   it('keeps lastTransitionTime while a condition keeps its status', () => {

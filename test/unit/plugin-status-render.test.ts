@@ -1,8 +1,8 @@
 import pc from 'picocolors';
-import { renderStatus, members, summary, resize, warnings, conditions, events } from '../../plugin/commands/status/render.js';
+import { renderStatus, members, summary, resize, repair, warnings, conditions, events } from '../../plugin/commands/status/render.js';
 import { statusReport } from '../../plugin/commands/status/report.js';
 import { colorsFor } from '../../plugin/cli/output.js';
-import { fixtures, NOW } from './plugin-fixtures.js';
+import { cond, fixtures, NOW } from './plugin-fixtures.js';
 
 const plain = colorsFor('never', { isTTY: true });
 const opts = { colors: plain, wide: false };
@@ -11,8 +11,8 @@ const row = (lines: string[], name: string) => lines.find((l) => l.startsWith(`$
 
 describe('status NAME rendering', () => {
   test('sections come in a fixed order; "Could not read" only when something failed, and last', () => {
-    expect(sectionTitles(renderStatus(fixtures.healthy(), opts))).toEqual(['Summary', 'Resize', 'Members', 'Conditions', 'Events', 'Warnings']);
-    expect(sectionTitles(renderStatus(fixtures.scaling(), opts))).toEqual(['Summary', 'Resize', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
+    expect(sectionTitles(renderStatus(fixtures.healthy(), opts))).toEqual(['Summary', 'Resize', 'Repair', 'Members', 'Conditions', 'Events', 'Warnings']);
+    expect(sectionTitles(renderStatus(fixtures.scaling(), opts))).toEqual(['Summary', 'Resize', 'Repair', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
   });
 
   test('healthy: sizes, quorum, leader with its id, versions, last resize with its duration', () => {
@@ -152,5 +152,54 @@ describe('status -o json', () => {
     });
     expect(report.members[0]).toMatchObject({ name: 'demo-0', id: '8e9e05c52164694d', role: 'leader', version: '3.4.23', raftIndex: 200, lag: 0, podReady: true, restarts: 0 });
     expect(Object.keys(report)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status', 'quorum', 'leader', 'members', 'warnings', 'events', 'couldNotRead']);
+  });
+
+  describe('Repair section', () => {
+    const at = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
+    const repairRecord = { member: 'demo-2', oldId: 'fd422379fda50e48', reason: 'DataLost' as const, message: 'its volume holds no data', requestedBy: 'alice', startedAt: at(40) };
+
+    test('nothing recorded says so', () => {
+      expect(repair(fixtures.healthy())).toEqual(['No replacement or recovery recorded']);
+    });
+
+    test('a replacement in progress: the member, old ID and new, why, who asked, the step reached, elapsed', () => {
+      const v = fixtures.degraded();
+      v.cluster.status!.lastRepair = { ...repairRecord, newId: '1111222233334444' };
+      v.cluster.status!.conditions!.push(cond('Progressing', 'True', 'Repairing', 'promoting learner demo-2 once it has caught up', 5));
+      const r = repair(v).join('\n');
+      expect(r).toMatch(/Replacement in progress:\s+demo-2 \(fd422379fda50e48\) -> 1111222233334444/);
+      expect(r).toMatch(/Why:\s+DataLost: its volume holds no data/);
+      expect(r).toMatch(/Requested by:\s+alice/);
+      expect(r).toMatch(/Step:\s+Repairing: promoting learner demo-2 once it has caught up/);
+      expect(r).toMatch(/Elapsed:\s+40s/);
+      // Before the new learner exists, the status says so rather than a blank.
+      delete v.cluster.status!.lastRepair!.newId;
+      expect(repair(v).join('\n')).toMatch(/-> not added yet/);
+    });
+
+    test('the last replacement and the last recovery, each with how long it took', () => {
+      const v = fixtures.healthy();
+      v.cluster.status!.lastRepair = { ...repairRecord, newId: '1111222233334444', completedAt: at(5) };
+      v.cluster.status!.lastRecovery = {
+        member: 'demo-0', id: '8e9e05c52164694d', lost: [{ member: 'demo-1', id: '91bc3c398fb3c146' }, { member: 'demo-2', id: 'fd422379fda50e48' }],
+        startedAt: at(600), forcedAt: at(590), completedAt: at(540),
+      };
+      const r = repair(v).join('\n');
+      expect(r).toMatch(/Last replacement:\s+demo-2 \(fd422379fda50e48\) -> 1111222233334444/);
+      expect(r.split('\n').filter((l) => l.startsWith('Took:')).map((l) => l.split(/\s+/)[1])).toEqual(['35.0s', '1m']);
+      expect(r).toMatch(/Last recovery:\s+from demo-0 \(8e9e05c52164694d\); discarded demo-1 \(91bc3c398fb3c146\), demo-2 \(fd422379fda50e48\)/);
+    });
+
+    test('a recovery in progress comes first: from which member, what is discarded, whether etcd was forced yet', () => {
+      const v = fixtures.lostQuorum();
+      v.cluster.status!.lastRepair = { ...repairRecord, completedAt: at(900) };
+      v.cluster.status!.lastRecovery = { member: 'demo-0', id: '8e9e05c52164694d', lost: [{ member: 'demo-1', id: '91bc3c398fb3c146' }], requestedBy: 'bob', startedAt: at(12) };
+      const r = repair(v).join('\n');
+      expect(r).toMatch(/Recovery in progress:\s+from demo-0 \(8e9e05c52164694d\), quorum lost/);
+      expect(r).toMatch(/Requested by:\s+bob/);
+      expect(r).toMatch(/Forced new cluster:\s+not yet/);
+      expect(r).toMatch(/Discarded:\s+demo-1 \(91bc3c398fb3c146\)/);
+      expect(r).not.toContain('Last replacement');
+    });
   });
 });

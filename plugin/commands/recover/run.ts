@@ -9,24 +9,17 @@ import { voting } from '../../../core/membership.js';
 import { evaluateRecover, recoveryProposal } from '../../../core/policy.js';
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { explain } from '../../cli/explain.js';
-import { age, dash, parseDuration } from '../../cli/format.js';
-import { confirm, follow } from '../../cli/guided.js';
-import { colorsFor, err, formatData, out, type Colors } from '../../cli/output.js';
-import { openSession, type GlobalArgs } from '../../cli/session.js';
+import { age, dash } from '../../cli/format.js';
+import { confirm, follow, openGuided, type GuidedArgs } from '../../cli/guided.js';
+import { err, formatData, out, type Colors } from '../../cli/output.js';
 import { table } from '../../cli/table.js';
-import { getCluster, patchClusterAnnotations } from '../../kube/resources.js';
+import { patchClusterAnnotations } from '../../kube/resources.js';
 import { progressLine } from '../scale/progress.js';
 import { preflightVerdict, verdictText } from '../scale/plan.js';
 import { requestVerdict } from '../request-verdict.js';
-import { clusterLabel } from '../status/gather.js';
 
-export interface RecoverArgs extends GlobalArgs {
-  name: string;
+export interface RecoverArgs extends GuidedArgs {
   member?: string;
-  yes: boolean;
-  wait: boolean;
-  timeout: string;
-  dryRun: boolean;
 }
 
 /** What choosing `chosen` discards, member by member: entries beyond its index, revisions beyond its revision. */
@@ -78,15 +71,7 @@ export function proposalText(p: Proposal, ns: string, c: Colors, now: Date): str
 }
 
 export async function runRecover(args: RecoverArgs): Promise<void> {
-  const timeoutMs = parseDuration(args.timeout);
-  if (timeoutMs === undefined) throw new CliError(`--timeout ${args.timeout}: not a duration (e.g. 90s, 10m, 1h)`);
-  const data = args.output === 'json' || args.output === 'yaml';
-  if (data && !args.dryRun) throw new CliError(`-o ${args.output} prints the proposal of a dry run: add --dry-run`);
-  const { conn, namespace: ns } = await openSession(args);
-  const label = clusterLabel(ns, args.name);
-  const cluster = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
-  const c = colorsFor(args.color, process.stdout);
-  const ce = colorsFor(args.color, process.stderr);
+  const { conn, ns, label, cluster, timeoutMs, data, c, ce } = await openGuided(args, 'proposal');
   const p = proposal(cluster, args.member);
   const member = p.chosen?.name ?? args.member ?? '-';
   const policy = evaluateRecover({ name: args.name, member, id: p.chosen?.id, status: cluster.status });

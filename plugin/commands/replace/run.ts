@@ -9,23 +9,15 @@ import { evaluateReplace } from '../../../core/policy.js';
 import { planReplace } from '../../../core/resize-plan.js';
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { explain } from '../../cli/explain.js';
-import { parseDuration } from '../../cli/format.js';
-import { confirm, follow } from '../../cli/guided.js';
-import { colorsFor, err, formatData, out } from '../../cli/output.js';
-import { openSession, type GlobalArgs } from '../../cli/session.js';
-import { getCluster, patchClusterAnnotations } from '../../kube/resources.js';
+import { confirm, follow, openGuided, type GuidedArgs } from '../../cli/guided.js';
+import { err, formatData, out } from '../../cli/output.js';
+import { patchClusterAnnotations } from '../../kube/resources.js';
 import { progressLine } from '../scale/progress.js';
 import { planDocument, planText, preflightVerdict, verdictText } from '../scale/plan.js';
 import { requestVerdict } from '../request-verdict.js';
-import { clusterLabel } from '../status/gather.js';
 
-export interface ReplaceArgs extends GlobalArgs {
-  name: string;
+export interface ReplaceArgs extends GuidedArgs {
   member: string;
-  yes: boolean;
-  wait: boolean;
-  timeout: string;
-  dryRun: boolean;
 }
 
 /** The replacement of `id` as status records it (started, and completed once the new member votes). */
@@ -35,15 +27,7 @@ export function repairOf(c: EtcdCluster, member: string, id: string): MemberRepa
 }
 
 export async function runReplace(args: ReplaceArgs): Promise<void> {
-  const timeoutMs = parseDuration(args.timeout);
-  if (timeoutMs === undefined) throw new CliError(`--timeout ${args.timeout}: not a duration (e.g. 90s, 10m, 1h)`);
-  const data = args.output === 'json' || args.output === 'yaml';
-  if (data && !args.dryRun) throw new CliError(`-o ${args.output} prints the plan of a dry run: add --dry-run (the change itself reports as text)`);
-  const { conn, namespace: ns } = await openSession(args);
-  const label = clusterLabel(ns, args.name);
-  const cluster = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
-  const c = colorsFor(args.color, process.stdout);
-  const ce = colorsFor(args.color, process.stderr);
+  const { conn, ns, label, cluster, timeoutMs, data, c, ce } = await openGuided(args, 'plan');
   const id = voting(cluster.status).find((m) => m.name === args.member)?.id;
   const policy = evaluateReplace({ name: args.name, member: args.member, id, status: cluster.status, generation: cluster.metadata.generation });
   const plan = planReplace(args.name, args.member, cluster.status);

@@ -7,10 +7,8 @@ import { evaluateResize, type PolicyVerdict } from '../../../core/policy.js';
 import { planResize, planStart, type ResizePlan } from '../../../core/resize-plan.js';
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { explain } from '../../cli/explain.js';
-import { parseDuration } from '../../cli/format.js';
-import { confirm, follow } from '../../cli/guided.js';
-import { colorsFor, err, formatData, out, type Colors } from '../../cli/output.js';
-import { openSession, type GlobalArgs } from '../../cli/session.js';
+import { confirm, follow, openGuided, type GuidedArgs } from '../../cli/guided.js';
+import { err, formatData, out, type Colors } from '../../cli/output.js';
 import type { Connection } from '../../kube/connection.js';
 import { KubeError } from '../../kube/http.js';
 import { getCluster, patchScale } from '../../kube/resources.js';
@@ -18,29 +16,16 @@ import { clusterLabel } from '../status/gather.js';
 import { planDocument, planText, preflightVerdict, verdictText, type Verdict } from './plan.js';
 import { progressLine, resizeDone } from './progress.js';
 
-export interface ScaleArgs extends GlobalArgs {
-  name: string;
+export interface ScaleArgs extends GuidedArgs {
   replicas: number;
-  yes: boolean;
-  wait: boolean;
-  timeout: string;
   maxSize: number;
-  dryRun: boolean;
 }
 
 
 export async function runScale(args: ScaleArgs): Promise<void> {
-  const timeoutMs = parseDuration(args.timeout);
-  if (timeoutMs === undefined) throw new CliError(`--timeout ${args.timeout}: not a duration (e.g. 90s, 10m, 1h)`);
-  const data = args.output === 'json' || args.output === 'yaml';
-  if (data && !args.dryRun) throw new CliError(`-o ${args.output} prints the plan of a dry run: add --dry-run (the change itself reports as text)`);
-  const { conn, namespace: ns } = await openSession(args);
-  const label = clusterLabel(ns, args.name);
-  const cluster = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
+  const { conn, ns, label, cluster, timeoutMs, data, c, ce } = await openGuided(args, 'plan');
   const from = cluster.spec.size;
   const to = args.replicas;
-  const c = colorsFor(args.color, process.stdout);
-  const ce = colorsFor(args.color, process.stderr);
 
   const policy = evaluateResize({
     operation: 'UPDATE',

@@ -1,5 +1,5 @@
-// `kubectl etcd status NAME` as text: sections in a fixed order (Summary, Resize, Members, Conditions,
-// Events, Warnings, Could not read), each a pure function of the view.
+// `kubectl etcd status NAME` as text: sections in a fixed order (Summary, Resize, Repair, Members,
+// Conditions, Events, Warnings, Could not read), each a pure function of the view.
 import { findCondition } from '../../../core/conditions.js';
 import { faultTolerance, quorum } from '../../../core/quorum.js';
 import { resizeRecordFor } from '../../../core/resize-record.js';
@@ -20,6 +20,7 @@ export function renderStatus(v: ClusterView, o: RenderOptions): string {
   const sections: [string, string[]][] = [
     ['Summary', summary(v, o.colors)],
     ['Resize', resize(v)],
+    ['Repair', repair(v)],
     ['Members', members(v, o)],
     ['Conditions', conditions(v, o.colors)],
     ['Events', events(v, o)],
@@ -98,6 +99,58 @@ export function resize(v: ClusterView): string[] {
     ['Requested by', dash(last.requestedBy)],
     ['Started', last.startedAt ? `${last.startedAt} (${age(last.startedAt, v.now)} ago)` : '-'],
     ['Took', took ?? (last.completedAt ? '-' : 'not completed')],
+  ]);
+}
+
+/**
+ * A replacement or a recovery as a resize shows: in progress with the step reached (the Progressing
+ * condition's message) and the time so far, else the last of each (what, why, who asked, when, how long).
+ */
+export function repair(v: ClusterView): string[] {
+  const st = v.cluster.status;
+  const rep = st?.lastRepair;
+  const rec = st?.lastRecovery;
+  const progressing = findCondition(st, 'Progressing');
+  const step = progressing?.status === 'True' ? `${progressing.reason}: ${progressing.message}` : '-';
+  const started = (at: string) => `${at} (${age(at, v.now)} ago)`;
+  const took = (from: string, to?: string) => (to ? tookText(Date.parse(to) - Date.parse(from)) : 'not completed');
+  const lost = (r: NonNullable<typeof rec>) => r.lost.map((m) => `${m.member} (${m.id})`).join(', ') || 'none';
+  if (rec && !rec.completedAt) {
+    return keyValues([
+      ['Recovery in progress', `from ${rec.member} (${rec.id}), quorum lost`],
+      ['Requested by', dash(rec.requestedBy)],
+      ['Started', started(rec.startedAt)],
+      ['Forced new cluster', rec.forcedAt ? started(rec.forcedAt) : 'not yet'],
+      ['Discarded', lost(rec)],
+      ['Step', step],
+      ['Elapsed', age(rec.startedAt, v.now)],
+    ]);
+  }
+  if (rep && !rep.completedAt) {
+    return keyValues([
+      ['Replacement in progress', `${rep.member} (${rep.oldId}) -> ${rep.newId ?? 'not added yet'}`],
+      ['Why', `${rep.reason}: ${rep.message}`],
+      ['Requested by', dash(rep.requestedBy)],
+      ['Started', started(rep.startedAt)],
+      ['Step', step],
+      ['Elapsed', age(rep.startedAt, v.now)],
+    ]);
+  }
+  if (!rep && !rec) return ['No replacement or recovery recorded'];
+  return keyValues([
+    ...(rep ? [
+      ['Last replacement', `${rep.member} (${rep.oldId}) -> ${dash(rep.newId)}`],
+      ['Why', `${rep.reason}: ${rep.message}`],
+      ['Requested by', dash(rep.requestedBy)],
+      ['Started', started(rep.startedAt)],
+      ['Took', took(rep.startedAt, rep.completedAt)],
+    ] as [string, string][] : []),
+    ...(rec ? [
+      ['Last recovery', `from ${rec.member} (${rec.id}); discarded ${lost(rec)}`],
+      ['Requested by', dash(rec.requestedBy)],
+      ['Started', started(rec.startedAt)],
+      ['Took', took(rec.startedAt, rec.completedAt)],
+    ] as [string, string][] : []),
   ]);
 }
 
