@@ -1,21 +1,20 @@
 // `make bench`: resize wall time through the operator against a floor measured in the same run on the same
 // local cluster. The operator is deployed from the manifests as users run it (controller and webhook in pods,
 // deploy-operator.sh); the floor is
-// bench/resize-floor.sh doing the same safe steps by hand (etcdctl + kubectl, no operator) on a twin
+// bench/floor.sh doing the same safe steps by hand (etcdctl + kubectl, no operator) on a twin
 // cluster built from the controller's own objects in another namespace. Steps 1->3, 3->5, 5->3, 3->1, the
 // operator and the floor alternating which goes first; each step ends when bench/lib-converged.ts (etcd's
 // member list + pods, StatefulSet, PVCs) says done, the same check for both. Run twice: empty etcd, and
 // with ETCDOP_BENCH_DATA_MB (default 50) of keys put before growing, where the learner's catch-up is etcd's.
 // Instance: ETCDOP_TEST_CLUSTER (default "bench") + "-operator", started and stopped here when not running.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
-import { GROUP, PLURAL, VERSION, type EtcdCluster } from '../core/api.js';
+import { GROUP, PLURAL, VERSION } from '../core/api.js';
 import { clientURL } from '../core/member-naming.js';
-import { benchCluster, ROOT, run, until, type BenchCluster } from './lib-bench-cluster.js';
+import { until, type BenchCluster } from './lib-bench-cluster.js';
 import { notConverged } from './lib-converged.js';
+import { controllerLogTail, floor, getCluster, median, runOperatorBench, seconds } from './lib-operator-bench.js';
 
 const STEPS: [number, number][] = [[1, 3], [3, 5], [5, 3], [3, 1]];
 const ROUNDS = Number(process.env.ETCDOP_BENCH_ROUNDS ?? 2);
@@ -27,27 +26,10 @@ const STEP_TIMEOUT_MS = 300_000;
 
 interface StepTime { op: number; opStatus: number; floor: number; catchUp: number[] }
 
-const seconds = (ms: number) => (ms / 1000).toFixed(2);
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-
-function floor(bc: BenchCluster, ns: string, name: string, args: string[]): Promise<{ code: number; log: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [join(ROOT, 'bench/resize-floor.sh'), '--kubeconfig', bc.kubeconfig, '--namespace', ns, '--name', name, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let log = '';
-    child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
-    child.on('close', (code) => resolve({ code: code ?? -1, log }));
-  });
-}
 
 async function untilConverged(bc: BenchCluster, ns: string, name: string, size: number): Promise<void> {
   let last: string | undefined;
   await until(async () => (last = await notConverged(bc, ns, name, size)) === undefined, () => `${ns}/${name} converged at ${size} (${last})`, STEP_TIMEOUT_MS, POLL_MS);
-}
-
-async function getCluster(bc: BenchCluster, ns: string, name: string): Promise<EtcdCluster> {
-  return (await bc.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as EtcdCluster;
 }
 
 /** Operator done as its user sees it: status Running at the new size for the current generation. */
@@ -80,7 +62,7 @@ async function runRound(bc: BenchCluster, dataMb: number, round: number, times: 
       JSON.stringify({ apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdCluster', metadata: { name: 'op' }, spec: { size: 1, storage: { size: STORAGE } } }));
     if (created.code !== 0) throw new Error(`creating EtcdCluster op: ${created.stderr}`);
     const made = await floor(bc, floorNs, 'fl', ['create', '--storage', STORAGE]);
-    if (made.code !== 0) throw new Error(`resize-floor.sh create failed:\n${made.log}`);
+    if (made.code !== 0) throw new Error(`floor.sh create failed:\n${made.log}`);
     await untilConverged(bc, opNs, 'op', 1);
     await untilConverged(bc, floorNs, 'fl', 1);
     await Promise.all([loadData(opNs, 'op', dataMb), loadData(floorNs, 'fl', dataMb)]);
@@ -101,7 +83,7 @@ async function runRound(bc: BenchCluster, dataMb: number, round: number, times: 
       const byHand = async () => {
         const start = Date.now();
         const r = await floor(bc, floorNs, 'fl', ['resize', String(from), String(to)]);
-        if (r.code !== 0) throw new Error(`resize-floor.sh resize ${from} ${to} failed:\n${r.log}`);
+        if (r.code !== 0) throw new Error(`floor.sh resize ${from} ${to} failed:\n${r.log}`);
         await untilConverged(bc, floorNs, 'fl', to);
         t.floor = Date.now() - start;
         t.catchUp = [...r.log.matchAll(/catch-up \S+ ([\d.]+) s/g)].map((m) => Number(m[1]));
@@ -121,12 +103,6 @@ async function runRound(bc: BenchCluster, dataMb: number, round: number, times: 
   }
 }
 
-/** The last lines of the deployed controller pods' logs. */
-async function controllerLogTail(bc: BenchCluster, lines: number): Promise<string> {
-  const r = await bc.kubectl(['-n', 'etcd-operator-system', 'logs', '-l', 'app.kubernetes.io/name=etcd-controller', '--prefix', `--tail=${lines}`, '--request-timeout=10s']);
-  return r.code === 0 ? r.stdout : `(kubectl logs failed: ${r.stderr.trim()})`;
-}
-
 function report(dataMb: number, times: Map<string, StepTime[]>): boolean {
   let met = true;
   let opSum = 0, floorSum = 0;
@@ -144,29 +120,16 @@ function report(dataMb: number, times: Map<string, StepTime[]>): boolean {
   return met;
 }
 
-async function main(): Promise<number> {
-  // The operator as users run it: deployed from the manifests (controller and webhook in pods).
-  const bc = await benchCluster('operator');
-  try {
-    const deployed = await run('bash', [join(ROOT, 'localcluster/scripts/deploy-operator.sh'), bc.kubeconfig], { timeoutMs: 300_000 });
-    if (deployed.code !== 0) throw new Error(`deploy-operator.sh failed:\n${deployed.stdout}${deployed.stderr}`);
-    const variants = [0, ...(DATA_MB > 0 ? [DATA_MB] : [])];
-    let met = true;
-    const results: [number, Map<string, StepTime[]>][] = [];
-    for (const mb of variants) {
-      const times = new Map<string, StepTime[]>();
-      for (let round = 0; round < ROUNDS; round++) await runRound(bc, mb, round, times);
-      results.push([mb, times]);
-    }
-    for (const [mb, times] of results) met = report(mb, times) && met;
-    console.log(`target: every step at most ${TARGET}x the floor: ${met ? 'met' : 'NOT met'}`);
-    return 0;
-  } finally {
-    await bc.release();
+// The operator as users run it: deployed from the manifests (controller and webhook in pods).
+runOperatorBench('resize-speed', async (bc) => {
+  const variants = [0, ...(DATA_MB > 0 ? [DATA_MB] : [])];
+  let met = true;
+  const results: [number, Map<string, StepTime[]>][] = [];
+  for (const mb of variants) {
+    const times = new Map<string, StepTime[]>();
+    for (let round = 0; round < ROUNDS; round++) await runRound(bc, mb, round, times);
+    results.push([mb, times]);
   }
-}
-
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(`resize-speed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  for (const [mb, times] of results) met = report(mb, times) && met;
+  console.log(`target: every step at most ${TARGET}x the floor: ${met ? 'met' : 'NOT met'}`);
 });

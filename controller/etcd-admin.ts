@@ -39,6 +39,8 @@ export interface EtcdView {
   leaderId?: string;
   /** Status by member ID, for those that answered. */
   status: Map<string, EndpointStatus>;
+  /** etcd's cluster version as the leader reports it (its /version endpoint); undefined when not read. */
+  clusterVersion?: string;
   /** Why the list is unknown or not authoritative, for status messages. */
   problem?: string;
 }
@@ -111,7 +113,8 @@ export class EtcdAdmin {
       .sort((a, b) => (a.raftTerm === b.raftTerm ? 0 : a.raftTerm > b.raftTerm ? -1 : 1));
     for (const leader of leaders) {
       try {
-        return { members: await this.memberList(leader.endpoint), authoritative: true, leaderId: leader.id, status };
+        const [members, clusterVersion] = await Promise.all([this.memberList(leader.endpoint), this.clusterVersion(leader.endpoint)]);
+        return { members, authoritative: true, leaderId: leader.id, status, clusterVersion };
       } catch {
         // Leadership moved or the leader died between the two calls: try the next candidate, then any member.
       }
@@ -129,6 +132,20 @@ export class EtcdAdmin {
       status,
       problem: endpoints.length ? `no etcd member answered (${endpoints.join(', ')})` : 'no member endpoints to ask',
     };
+  }
+
+  /**
+   * etcd's cluster version ("3.5.0"), from the member's HTTP /version (the gRPC API does not carry it); the
+   * same port serves both. Undefined when it does not answer in time: a figure, never a reason to fail a pass.
+   */
+  async clusterVersion(endpoint: string): Promise<string | undefined> {
+    try {
+      const res = await fetch(new URL('/version', endpoint), { signal: AbortSignal.timeout(this.timeoutMs) });
+      const body = (await res.json()) as { etcdcluster?: unknown };
+      return typeof body.etcdcluster === 'string' && body.etcdcluster !== 'not_decided' ? body.etcdcluster : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Add a learner with this peer URL; returns the new member. */

@@ -13,7 +13,9 @@ export const RESIZE_FAILPOINTS = [
 ] as const;
 /** The points a replacement adds to those (it also removes, adds, promotes). */
 export const REPAIR_FAILPOINTS = ['after-repair-begin', 'after-pod-delete', 'after-recovery-begin'] as const;
-export const FAILPOINTS = [...RESIZE_FAILPOINTS, ...REPAIR_FAILPOINTS] as const;
+/** The points a rollout adds (it also moves leadership and deletes pods: after-move-leader, after-pod-delete). */
+export const UPGRADE_FAILPOINTS = ['after-upgrade-begin', 'after-template-update'] as const;
+export const FAILPOINTS = [...RESIZE_FAILPOINTS, ...REPAIR_FAILPOINTS, ...UPGRADE_FAILPOINTS] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 
 const enabled = new Set(

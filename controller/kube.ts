@@ -10,6 +10,7 @@ import {
   setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
+  type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
 import { mergePatchFor } from '../core/merge-patch.js';
@@ -70,6 +71,16 @@ export class Kube {
 
   async scaleStatefulSet(namespace: string, name: string, replicas: number): Promise<void> {
     await this.counted('patch', 'statefulsets', this.apps.patchNamespacedStatefulSet({ name, namespace, body: { spec: { replicas } } }, mergePatch));
+  }
+
+  /**
+   * The StatefulSet with exactly this pod template (nothing of an older one left), on the version read: a
+   * concurrent change makes it fail with a conflict, and the next pass decides again.
+   */
+  async replaceStatefulSetTemplate(namespace: string, name: string, template: V1PodTemplateSpec): Promise<void> {
+    const sts = await this.apps.readNamespacedStatefulSet({ name, namespace });
+    sts.spec!.template = template;
+    await this.counted('replace', 'statefulsets', this.apps.replaceNamespacedStatefulSet({ name, namespace, body: sts }));
   }
 
   /** Sets (a value) or removes (null) one label of a pod, and annotations in the same patch. */

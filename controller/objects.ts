@@ -3,8 +3,9 @@
 // entry in ConfigMap NAME-members, an etcd config file the controller writes once etcd has accepted the
 // member. Until it exists etcd exits and the pod restarts; with member data in its data dir etcd ignores the
 // initial-cluster settings and rejoins as itself.
-import type { V1ConfigMap, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import { API_VERSION, CLUSTER_LABEL, DEFAULT_ETCD_VERSION, KIND, SERVING_LABEL, type EtcdCluster } from '../core/api.js';
+import { createHash } from 'node:crypto';
+import type { V1ConfigMap, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { API_VERSION, CLUSTER_LABEL, DEFAULT_ETCD_VERSION, KIND, SERVING_LABEL, TEMPLATE_HASH_ANNOTATION, type EtcdCluster } from '../core/api.js';
 import { productVersion } from '../core/version.js';
 import { CLIENT_PORT, DATA_VOLUME, PEER_PORT } from '../core/member-naming.js';
 import { DATA_DIR, ENTRIES_DIR, formatEntry, type EntryContext, type MemberStartEntry } from '../core/member-entry.js';
@@ -73,6 +74,23 @@ export const defaultGuardImage = () => `${OPERATOR_REPOSITORY}:${productVersion(
 
 const podName = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
 
+/**
+ * The template, marked with the hash of what it holds: the StatefulSet's and each pod's say which rendering
+ * they come from, so the controller sees a changed spec (a version) and the pods still to roll (core/rollout.ts).
+ */
+function hashed(template: V1PodTemplateSpec): V1PodTemplateSpec {
+  const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 16);
+  return { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, [TEMPLATE_HASH_ANNOTATION]: hash } } };
+}
+
+export const templateHashOf = (t: V1PodTemplateSpec | undefined) => t?.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION];
+
+/** The etcd version a pod template runs: its etcd image's tag without the "v". */
+export function templateVersion(t: V1PodTemplateSpec | undefined): string | undefined {
+  const image = t?.spec?.containers.find((x) => x.name === 'etcd')?.image;
+  return /:v?([^:/]+)$/.exec(image ?? '')?.[1];
+}
+
 export function statefulSet(c: EtcdCluster, images: PodImages, replicas: number): V1StatefulSet {
   const name = c.metadata.name!;
   const labels = ownerLabels(name);
@@ -94,7 +112,7 @@ export function statefulSet(c: EtcdCluster, images: PodImages, replicas: number)
       // etcd pods are never rolled behind the controller's back.
       updateStrategy: { type: 'OnDelete' },
       selector: { matchLabels: { [CLUSTER_LABEL]: name } },
-      template: {
+      template: hashed({
         metadata: { labels },
         spec: {
           terminationGracePeriodSeconds: 30,
@@ -133,7 +151,7 @@ export function statefulSet(c: EtcdCluster, images: PodImages, replicas: number)
             ...(storage.emptyDir ? [{ name: DATA_VOLUME, emptyDir: {} }] : []),
           ],
         },
-      },
+      }),
       // PVCs carry the cluster label but no owner: deleting the EtcdCluster keeps the data (LESSONS rule 6).
       volumeClaimTemplates: storage.emptyDir
         ? undefined

@@ -1,7 +1,7 @@
 // A pod of an etcd member as the decisions need it (core/reconcile-step.ts ObservedPod): readiness, client
 // traffic, and what a repair must know (the member guard's verdict, scheduling, a deletion that hangs).
 import type { V1ContainerStateTerminated, V1Pod } from '@kubernetes/client-node';
-import { SERVING_CHANGED_AT_ANNOTATION, SERVING_LABEL } from '../core/api.js';
+import { SERVING_CHANGED_AT_ANNOTATION, SERVING_LABEL, TEMPLATE_HASH_ANNOTATION } from '../core/api.js';
 import { GUARD_EXIT, type GuardRefusal } from '../core/member-guard.js';
 import type { ObservedPod } from '../core/reconcile-step.js';
 
@@ -56,6 +56,7 @@ export function observePod(p: V1Pod, ordinal: number, endpointPods: Set<string |
     unschedulableSince: sched?.status === 'False' ? ms(sched.lastTransitionTime) : undefined,
     deletionDeadline: ms(p.metadata?.deletionTimestamp),
     trouble: ready ? undefined : trouble(p),
+    templateHash: p.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION],
   };
   for (const k of Object.keys(pod) as (keyof ObservedPod)[]) if (pod[k] === undefined) delete pod[k];
   return pod;

@@ -24,6 +24,7 @@ import { membershipSteps } from './metrics.js';
 import * as objects from './objects.js';
 import { observePod } from './observe-pod.js';
 import { RECOVERY_REQUESTED_REASON, REPLACE_REQUESTED_REASON, requesterOf } from '../core/repair.js';
+import { UPGRADE_REQUESTED_REASON, upgradeRequestValue } from '../core/last-upgrade.js';
 
 export interface ReconcilerOptions {
   images: objects.PodImages;
@@ -67,6 +68,12 @@ export class Reconciler {
         .then((events) => requesterOf(events, Annotations.recover, `${step.recovery.member}/${step.recovery.id}`))
         .catch(() => undefined);
       if (!step.recovery.requestedBy) delete step.recovery.requestedBy;
+    }
+    if (step.kind === 'begin-upgrade') {
+      step.upgrade.requestedBy = await this.requests(cluster, UPGRADE_REQUESTED_REASON)
+        .then((events) => requesterOf(events, Annotations.upgrade, upgradeRequestValue(step.upgrade.from, step.upgrade.to)))
+        .catch(() => undefined);
+      if (!step.upgrade.requestedBy) delete step.upgrade.requestedBy;
     }
     // Who asked for a requested replacement: read once, when it begins (the record then lives in status).
     if (step.kind === 'begin-repair' && step.repair.reason === 'Requested') {
@@ -150,13 +157,21 @@ export class Reconciler {
       cluster,
       etcd: toObservation(view, name, namespace),
       servicesPresent: !!headless && !!client,
-      statefulSet: sts ? { replicas: sts.spec?.replicas ?? 0 } : undefined,
+      statefulSet: sts ? this.statefulSetFacts(cluster, sts) : undefined,
       pdb: pdb ? { minAvailable: typeof pdbMin === 'number' ? pdbMin : Number(pdbMin ?? 0) } : undefined,
       memberEntries,
       pods: observedPods,
       pvcs: observedPvcs,
     };
     return { observed, view };
+  }
+
+  /** What a rollout needs of the StatefulSet: is its template what spec renders now, and which version it runs. */
+  private statefulSetFacts(c: EtcdCluster, sts: V1StatefulSet): NonNullable<Observed['statefulSet']> {
+    const templateHash = objects.templateHashOf(sts.spec?.template);
+    const wanted = objects.templateHashOf(objects.statefulSet(c, this.opts.images, 0).spec!.template);
+    const version = objects.templateVersion(sts.spec?.template);
+    return { replicas: sts.spec?.replicas ?? 0, ...(templateHash !== wanted ? { templateOutdated: true } : {}), ...(templateHash ? { templateHash } : {}), ...(version ? { version } : {}) };
   }
 
   private leaderEndpoint(view: EtcdView): string {
@@ -255,7 +270,19 @@ export class Reconciler {
       case 'move-leader':
         await this.etcd.moveLeader(this.leaderEndpoint(view), step.to.id);
         fp('after-move-leader');
-        await this.event(c, 'Normal', 'LeaderMoved', `moved leadership from ${step.from.name} to ${step.to.name} before removing ${step.from.name}`);
+        await this.event(c, 'Normal', 'LeaderMoved', `moved leadership from ${step.from.name} to ${step.to.name} ${step.why}`);
+        return done(step.kind);
+      case 'begin-upgrade': {
+        const u = step.upgrade;
+        log.info({ from: u.from, to: u.to, requestedBy: u.requestedBy }, 'upgrade begins');
+        fp('after-upgrade-begin');
+        await this.event(c, 'Normal', 'UpgradeStarted', `upgrading etcd ${u.from} -> ${u.to}${u.requestedBy ? ` (requested by ${u.requestedBy})` : ''}: one member at a time, followers first, the leader last`);
+        return done(step.kind);
+      }
+      case 'update-statefulset':
+        await this.kube.replaceStatefulSetTemplate(namespace, name, objects.statefulSet(c, this.opts.images, 0).spec!.template);
+        log.info(step.message);
+        fp('after-template-update');
         return done(step.kind);
       case 'begin-repair': {
         const r = step.repair;
@@ -357,6 +384,15 @@ export class Reconciler {
       const took = ((Date.parse(rc.completedAt) - Date.parse(rc.startedAt)) / 1000).toFixed(1);
       await this.event(c, 'Normal', 'RecoveryCompleted', `recovered from lost quorum from ${rc.member} in ${took} s: ${c.spec.size} healthy members`);
     }
+    const up = next.lastUpgrade;
+    const wasUp = prev?.lastUpgrade;
+    if (wasUp && !wasUp.completedAt && up && up.startedAt !== wasUp.startedAt) {
+      await this.event(c, 'Normal', 'UpgradeSuperseded', `upgrade ${wasUp.from} -> ${wasUp.to} stopped: ${up.to} was asked for`);
+    }
+    if (up?.completedAt && up.completedAt !== wasUp?.completedAt) {
+      const took = ((Date.parse(up.completedAt) - Date.parse(up.startedAt)) / 1000).toFixed(1);
+      await this.event(c, 'Normal', 'UpgradeCompleted', `upgraded etcd ${up.from} -> ${up.to} in ${took} s; cluster version ${next.clusterVersion ?? 'unknown'}`);
+    }
     const rp = next.lastRepair;
     if (rp?.completedAt && rp.completedAt !== prev?.lastRepair?.completedAt) {
       const took = ((Date.parse(rp.completedAt) - Date.parse(rp.startedAt)) / 1000).toFixed(1);
@@ -407,7 +443,7 @@ function toObservation(view: EtcdView, cluster: string, namespace: string): Etcd
       ...(s ? { figures: { version: s.version, dbSize: s.dbSize, raftTerm: Number(s.raftTerm), raftIndex: Number(s.raftIndex), revision: Number(s.revision), errors: s.errors } } : {}),
     };
   });
-  return { members, authoritative: view.authoritative, leaderId: view.leaderId, problem: view.problem };
+  return { members, authoritative: view.authoritative, leaderId: view.leaderId, problem: view.problem, ...(view.clusterVersion ? { clusterVersion: view.clusterVersion } : {}) };
 }
 
 function errorText(err: unknown): string {

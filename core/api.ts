@@ -26,12 +26,16 @@ export const Annotations = {
   replace: `${ANNOTATION_PREFIX}replace`,
   /** `kubectl etcd recover`: "MEMBER/ID", the surviving member to restart as a one-member cluster (quorum lost). */
   recover: `${ANNOTATION_PREFIX}recover`,
+  /** On UpgradeRequested Events only (the webhook's record of a version change): "FROM->TO". */
+  upgrade: `${ANNOTATION_PREFIX}upgrade`,
 } as const;
 
 /** Label put on every object the controller owns, valued with the EtcdCluster's name. */
 export const CLUSTER_LABEL = `${GROUP}/cluster`;
 /** "true" on the pods of voting members that stay: the client Service selects it (learners refuse clients). */
 export const SERVING_LABEL = `${GROUP}/serving`;
+/** On the StatefulSet's pod template (so on every pod made from it): the hash of the template the controller rendered. */
+export const TEMPLATE_HASH_ANNOTATION = `${GROUP}/template-hash`;
 /** When SERVING_LABEL last changed on a pod (RFC 3339, ms): the clock of the client-traffic drain. */
 export const SERVING_CHANGED_AT_ANNOTATION = `${GROUP}/serving-changed-at`;
 
@@ -143,6 +147,16 @@ export interface Recovery extends RecoveryFigures {
   completedAt?: string;
 }
 
+/** One change of spec.version rolled out member by member (status.lastUpgrade), in progress while completedAt is absent. */
+export interface LastUpgrade {
+  from: string;
+  to: string;
+  requestedBy?: string;
+  startedAt: string;
+  /** When every member ran `to` and etcd's cluster version had reached its minor. */
+  completedAt?: string;
+}
+
 export interface EtcdClusterStatus {
   observedGeneration?: number;
   phase?: Phase;
@@ -154,6 +168,9 @@ export interface EtcdClusterStatus {
   lastResize?: LastResize;
   lastRepair?: MemberRepair;
   lastRecovery?: Recovery;
+  lastUpgrade?: LastUpgrade;
+  /** etcd's cluster version ("3.5.0"): the minor every member runs, which moves only once all of them run it. */
+  clusterVersion?: string;
   selector?: string;
 }
 

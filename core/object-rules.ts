@@ -70,32 +70,28 @@ function quantityBytes(q: string): number | undefined {
   return m ? Number(m[1]) * UNITS[m[2] ?? ''] : undefined;
 }
 
+/** spec.version as the controller reads it: the default when absent. */
+export function versionOf(spec: unknown): string {
+  const s = isPlainObject(spec) ? spec : {};
+  return typeof s.version === 'string' ? s.version : DEFAULT_ETCD_VERSION;
+}
+
 /**
  * V7 on UPDATE: storage is read once, when the StatefulSet (whose volume claim template cannot change) is
- * created; a version change is not rolled out to running members (known limitation). Either change would be
- * accepted and applied to nothing, so it is denied with what to do instead.
+ * created: a change would be accepted and applied to nothing, so it is denied with what to do instead.
+ * (A version change is rolled out: rule V10, core/version-policy.ts.)
  */
 export function checkSpecChange(cluster: string, oldSpec: unknown, newSpec: unknown): ObjectFinding | undefined {
   const o = isPlainObject(oldSpec) ? oldSpec : {};
   const n = isPlainObject(newSpec) ? newSpec : {};
-  const moveData = 'create a new EtcdCluster with it and move the data (etcdctl snapshot save, then restore into the new cluster)';
   if (JSON.stringify(effectiveStorage(o.storage)) !== JSON.stringify(effectiveStorage(n.storage))) {
     return {
       rule: 'V7',
       message: `V7: spec.storage of ${cluster} cannot change (from ${describeStorage(o.storage)} to ${describeStorage(n.storage)}): ` +
         `each member's volume is made from it when the cluster is created, and a StatefulSet's volume claim template cannot change, ` +
-        `so the change would apply to nothing. Keep spec.storage as it is; for other storage, ${moveData}, or expand the PVCs ` +
+        `so the change would apply to nothing. Keep spec.storage as it is; for other storage, create a new EtcdCluster with it and ` +
+        `move the data (etcdctl snapshot save, then restore into the new cluster), or expand the PVCs ` +
         `data-${cluster}-K yourself if their StorageClass allows volume expansion.`,
-    };
-  }
-  const oldVersion = typeof o.version === 'string' ? o.version : DEFAULT_ETCD_VERSION;
-  const newVersion = typeof n.version === 'string' ? n.version : DEFAULT_ETCD_VERSION;
-  if (oldVersion !== newVersion) {
-    return {
-      rule: 'V7',
-      message: `V7: spec.version of ${cluster} cannot change yet (from ${oldVersion} to ${newVersion}): the controller does not ` +
-        `roll a new version out to running members, so the change would apply to nothing. Keep spec.version at ${oldVersion}; ` +
-        `to run ${newVersion}, ${moveData}.`,
     };
   }
   return undefined;

@@ -4,11 +4,12 @@
 import { Annotations, DEFAULT_MAX_SIZE, MIN_SIZE, type EtcdClusterStatus, type MemberStatus, type RepairPolicy } from './api.js';
 import { findCondition } from './conditions.js';
 import { byOrdinal, healthyVoting, isFormed, voting } from './membership.js';
-import { checkName, checkSpecChange } from './object-rules.js';
+import { checkName, checkSpecChange, versionOf } from './object-rules.js';
 import { faultTolerance, quorum } from './quorum.js';
 import { planReplace, planResize, planStart, type ResizePlan } from './resize-plan.js';
+import { evaluateVersionChange } from './version-policy.js';
 
-export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7' | 'V8' | 'V9';
+export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7' | 'V8' | 'V9' | 'V10';
 
 export interface ResizeRequest {
   operation: 'CREATE' | 'UPDATE';
@@ -213,11 +214,26 @@ export function evaluateRecover(req: ReplaceRequest): PolicyVerdict {
   return allow(warnings, []);
 }
 
-/** The whole policy for the main resource: the name (V6, CREATE), fields applied only at creation (V7, UPDATE), then the resize rules. */
+/**
+ * The whole policy for the main resource: the name (V6, CREATE), fields applied only at creation (V7, UPDATE),
+ * a version change (V10, UPDATE), then the resize rules.
+ */
 export function evaluateAdmission(req: ObjectAdmission): PolicyVerdict {
   const finding = req.operation === 'CREATE' ? checkName(req.name) : checkSpecChange(req.name ?? 'the cluster', req.oldSpec, req.newSpec);
   if (finding) return deny(finding.rule, finding.message);
-  return evaluateResize(req);
+  const version = req.operation === 'UPDATE'
+    ? evaluateVersionChange({
+      name: req.name ?? 'the cluster',
+      oldVersion: versionOf(req.oldSpec),
+      newVersion: versionOf(req.newSpec),
+      status: req.status,
+      generation: req.generation,
+      sizeChanges: req.newSize !== req.oldSize,
+    })
+    : undefined;
+  if (version && !version.allowed) return version;
+  const resize = evaluateResize(req);
+  return resize.allowed && version ? { ...resize, warnings: [...version.warnings, ...resize.warnings] } : resize;
 }
 
 /**
@@ -264,6 +280,16 @@ function checkV2(f: Facts): Finding | undefined {
 }
 
 function checkV3(f: Facts): Finding | undefined {
+  const upgrade = f.status?.lastUpgrade && !f.status.lastUpgrade.completedAt ? f.status.lastUpgrade : undefined;
+  if (upgrade && f.newSize !== f.current) {
+    const on = voting(f.status).filter((m) => m.version === upgrade.to).length;
+    return {
+      rule: 'V3',
+      message: `V3: an upgrade of ${f.cluster} from etcd ${upgrade.from} to ${upgrade.to} is in progress (${on} of ${f.current} members on ${upgrade.to}); ` +
+        `one change at a time: wait for it to finish (${f.statusCmd}), then resize; ${FORCE_HINT}.`,
+      brief: `an upgrade to ${upgrade.to} was in progress`,
+    };
+  }
   if (!f.inProgress || f.newSize === f.current) return undefined;
   const last = f.status?.lastResize;
   const from = last && last.to === f.oldSize ? ` from ${last.from}` : '';

@@ -1,7 +1,7 @@
 // The controller's decision, pure: from what etcd and Kubernetes show right now to the one next step.
 // Every half-done state a crash can leave maps to the step that finishes (or undoes) it, so a controller
 // killed anywhere converges. Membership steps are taken only on the leader's own member list.
-import type { EtcdCluster, MemberRepair, Recovery } from './api.js';
+import type { EtcdCluster, LastUpgrade, MemberRepair, Recovery } from './api.js';
 import { memberName, peerURL } from './member-naming.js';
 import type { MemberStartEntry } from './member-entry.js';
 import type { GuardRefusal } from './member-guard.js';
@@ -9,6 +9,7 @@ import { joiningOrdinal, leavingOrder } from './membership.js';
 import { quorum } from './quorum.js';
 import { beginRecovery, continueRecovery, recoveryInProgress } from './recovery.js';
 import { beginRepair, continueRepair, growthAllowedDuringRepair, learnerPod, repairInProgress, reportUnhealthy, stuckDeletion } from './repair.js';
+import { rollout } from './rollout.js';
 import { known, names, ours, drainWait, type Known } from './step-facts.js';
 
 export { CLIENT_DRAIN_MS } from './step-facts.js';
@@ -55,6 +56,8 @@ export interface EtcdObservation {
   /** The list came from the leader: only then are membership steps taken. */
   authoritative: boolean;
   leaderId?: string;
+  /** etcd's cluster version ("3.5.0", the lowest minor every member runs), as the leader reports it. */
+  clusterVersion?: string;
   problem?: string;
 }
 
@@ -81,6 +84,8 @@ export interface ObservedPod {
   deletionDeadline?: number;
   /** Why the pod does not serve, in Kubernetes' words ("CrashLoopBackOff", "Unschedulable: ..."). */
   trouble?: string;
+  /** The hash of the pod template it was made from (TEMPLATE_HASH_ANNOTATION); absent on older pods. */
+  templateHash?: string;
 }
 
 export interface ObservedPVC {
@@ -94,7 +99,15 @@ export interface Observed {
   cluster: EtcdCluster;
   etcd: EtcdObservation;
   servicesPresent: boolean;
-  statefulSet?: { replicas: number };
+  statefulSet?: {
+    replicas: number;
+    /** The hash of its pod template as the controller rendered it (TEMPLATE_HASH_ANNOTATION). */
+    templateHash?: string;
+    /** Its template is not what spec renders now: the rollout updates it first. */
+    templateOutdated?: boolean;
+    /** The etcd version of its template (the image tag). */
+    version?: string;
+  };
   pdb?: { minAvailable: number };
   /** Entries of ConfigMap NAME-members by member name; undefined when the ConfigMap is absent. */
   memberEntries?: Record<string, MemberStartEntry>;
@@ -112,10 +125,12 @@ export type Step =
   | { kind: 'set-serving'; pod: string; serving: boolean; message: string }
   | { kind: 'add-learner'; name: string; ordinal: number; peerURL: string }
   | { kind: 'promote'; member: ObservedMember; addedAt?: string }
-  | { kind: 'move-leader'; from: ObservedMember; to: ObservedMember }
+  | { kind: 'move-leader'; from: ObservedMember; to: ObservedMember; why: string }
   | { kind: 'remove-member'; member: ObservedMember; reason: 'ScaleDown' | 'LearnerNeverStarted' | 'Replace'; message: string }
   | { kind: 'begin-repair'; repair: MemberRepair }
   | { kind: 'begin-recovery'; recovery: Recovery }
+  | { kind: 'begin-upgrade'; upgrade: LastUpgrade }
+  | { kind: 'update-statefulset'; message: string }
   | { kind: 'delete-pod'; pod: string; force: boolean; message: string }
   | { kind: 'wait'; reason: string; message: string; requeueMs: number }
   | { kind: 'blocked'; reason: string; message: string; unhealthy: string[] }
@@ -161,7 +176,8 @@ function sameEntries(a: Record<string, MemberStartEntry> | undefined, b: Record<
 /**
  * The one next step, from the first phase that has one: groundwork (Services, PDB), bootstrap (no StatefulSet
  * yet), then with etcd's member list unknown the rejoin of kept members, else member objects, the leader
- * requirement, client traffic, resume (a half-done change), shrink, grow and repair.
+ * requirement, client traffic, resume (a half-done change), shrink, grow, repair and the rollout of a new pod
+ * template (a version change).
  */
 export function nextStep(o: Observed): Step {
   if (o.cluster.metadata.deletionTimestamp) return { kind: 'idle' };
@@ -182,6 +198,7 @@ export function nextStep(o: Observed): Step {
     ?? dropRemovedData(k)
     ?? unlessBlocked(grow(k), k)
     ?? (repair ? undefined : beginRepair(k))
+    ?? rollout(k)
     ?? reportUnhealthy(k)
     ?? { kind: 'idle' };
 }
@@ -390,7 +407,7 @@ function shrink(k: Known): Step | undefined {
   const leader = k.members.find((m) => m.id === k.o.etcd.leaderId);
   if (leader && leader.id === victim.id) {
     const to = [...healthyRemaining].sort((a, b) => (a.ordinal ?? 0) - (b.ordinal ?? 0))[0];
-    return { kind: 'move-leader', from: victim, to };
+    return { kind: 'move-leader', from: victim, to, why: `before removing ${victim.name}` };
   }
   return { kind: 'remove-member', member: victim, reason: 'ScaleDown', message: `scale down ${k.voting.length} -> ${k.size}: remove ${victim.name}` };
 }

@@ -156,7 +156,7 @@ export function continueRepair(k: Known, r: MemberRepair): Step | undefined {
   if (draining) return draining;
   if (k.o.etcd.leaderId === old.id) {
     const to = k.mine.filter((m) => m.id !== old.id && !m.isLearner && m.healthy).sort((a, b) => a.ordinal - b.ordinal)[0];
-    if (to) return { kind: 'move-leader', from: old, to };
+    if (to) return { kind: 'move-leader', from: old, to, why: `before removing ${old.name} (replacement)` };
   }
   return { kind: 'remove-member', member: old, reason: 'Replace', message: `replacing ${r.member}: ${r.message}` };
 }

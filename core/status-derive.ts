@@ -5,6 +5,8 @@ import { findCondition } from './conditions.js';
 import { beginsResize, nextLastResize } from './last-resize.js';
 import { nextLastRepair } from './last-repair.js';
 import { nextLastRecovery } from './last-recovery.js';
+import { nextLastUpgrade } from './last-upgrade.js';
+import { rolloutPending, RolloutReasons } from './rollout.js';
 import { byOrdinal } from './membership.js';
 import { quorum } from './quorum.js';
 import type { ResizeEventLike } from './resize-record.js';
@@ -32,13 +34,15 @@ const FIGURE_KEYS = ['version', 'dbSize', 'raftTerm', 'raftIndex', 'revision', '
 /**
  * A member's figures: none when it did not answer this pass (a figure it no longer serves would read as live:
  * `kubectl etcd recover` takes a member with figures for one that answers); this pass's when the last are
- * older than FIGURES_MAX_AGE_MS (or none), else the last.
+ * older than FIGURES_MAX_AGE_MS (or none) or its version or alarms changed, else the last.
  */
 function figuresOf(m: ObservedMember, prev: MemberStatus | undefined, now: string): Partial<MemberStatus> {
   if (!m.figures) return {};
-  const kept = prev?.readAt && Date.parse(now) - Date.parse(prev.readAt) < FIGURES_MAX_AGE_MS;
-  if (kept) return Object.fromEntries(FIGURE_KEYS.filter((k) => prev![k] !== undefined).map((k) => [k, prev![k]]));
   const f = m.figures;
+  // A new version (a restart in a rollout) or a new alarm is shown at once; counters may wait.
+  const sameFacts = prev?.version === f.version && (prev.alarms ?? []).join() === f.errors.join();
+  const kept = sameFacts && prev?.readAt && Date.parse(now) - Date.parse(prev.readAt) < FIGURES_MAX_AGE_MS;
+  if (kept) return Object.fromEntries(FIGURE_KEYS.filter((k) => prev![k] !== undefined).map((k) => [k, prev![k]]));
   return { version: f.version, dbSize: f.dbSize, raftTerm: f.raftTerm, raftIndex: f.raftIndex, revision: f.revision, ...(f.errors.length ? { alarms: f.errors } : {}), readAt: now };
 }
 
@@ -78,13 +82,22 @@ function lostForGood(available: Condition, now: string): boolean {
   return available.reason === 'QuorumLost' && Date.parse(now) - Date.parse(available.lastTransitionTime) >= FAILED_AFTER_MS;
 }
 
-function phaseOf(o: Observed, step: Step, list: MemberStatus[], available: Condition, busy: { repairing: boolean; resizing: boolean }, now: string): Phase {
+interface Busy {
+  repairing: boolean;
+  resizing: boolean;
+  /** A new pod template (a version) is being rolled out. */
+  rolling: boolean;
+}
+
+function phaseOf(o: Observed, step: Step, list: MemberStatus[], available: Condition, busy: Busy, now: string): Phase {
   if (!o.statefulSet && !list.length) return 'Pending';
   // Until the cluster first reaches its size, anything short of Running is part of creating it.
   const creating = !wasRunning(o.cluster.status);
   if (available.status !== 'True') return creating ? 'Creating' : lostForGood(available, now) ? 'Failed' : 'Degraded';
   const voting = list.filter((m) => !m.isLearner);
   if (step.kind === 'blocked' || busy.repairing || voting.some((m) => !m.healthy)) return creating ? 'Creating' : 'Degraded';
+  // A rollout at size with every member healthy serves as Running does (Progressing says what rolls).
+  if (busy.rolling && !busy.resizing && voting.length === o.cluster.spec.size) return 'Running';
   // A resize not completed yet is Scaling even on a pass of housekeeping (the PDB, client traffic) in between.
   if (isProgressStep(step) || busy.resizing || voting.length !== o.cluster.spec.size) return creating ? 'Creating' : 'Scaling';
   return 'Running';
@@ -97,7 +110,9 @@ function stepMessage(step: Step): string {
     case 'promote':
       return `promoting learner ${step.member.name} once it has caught up`;
     case 'move-leader':
-      return `moving leadership from ${step.from.name} to ${step.to.name}`;
+      return `moving leadership from ${step.from.name} to ${step.to.name} ${step.why}`;
+    case 'begin-upgrade':
+      return `upgrading etcd ${step.upgrade.from} -> ${step.upgrade.to}, one member at a time`;
     case 'remove-member':
       return `removing ${step.member.name}: ${step.message}`;
     case 'begin-repair':
@@ -105,6 +120,7 @@ function stepMessage(step: Step): string {
     case 'begin-recovery':
       return `recovering from lost quorum from ${step.recovery.member} (${step.recovery.id})`;
     case 'delete-pod':
+    case 'update-statefulset':
     case 'write-member-entries':
     case 'scale-statefulset':
     case 'delete-pvc':
@@ -174,10 +190,16 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
     now,
   });
   const resizing = !!lastResize && !lastResize.completedAt;
-  const phase = recovering ? 'Degraded' : phaseOf(o, step, list, available, { repairing, resizing }, now);
+  const lastUpgrade = nextLastUpgrade(o, step, readyPods, now);
+  const upgrading = !!lastUpgrade && !lastUpgrade.completedAt;
+  const rolling = upgrading || rolloutPending(o);
+  const phase = recovering ? 'Degraded' : phaseOf(o, step, list, available, { repairing, resizing, rolling }, now);
+  const progressReason = recovering ? 'Recovering' : repairing ? 'Repairing' : rolling && !resizing ? (upgrading ? RolloutReasons.upgrading : RolloutReasons.rollingRestart)
+    : wasRunning(prev) ? 'Resizing' : 'Creating';
+  const restarting = step.kind === 'wait' && step.reason === 'WaitingForMemberRestart';
 
   const progressing = isProgressStep(step)
-    ? condition('Progressing', 'True', recovering ? 'Recovering' : repairing ? 'Repairing' : wasRunning(prev) ? 'Resizing' : 'Creating', stepMessage(step), gen, prev, now)
+    ? condition('Progressing', 'True', progressReason, stepMessage(step), gen, prev, now)
     : condition('Progressing', 'False', voting.length === size ? 'SizeReached' : 'Stalled', voting.length === size ? `${voting.length} voting members as wanted` : stepMessage(step), gen, prev, now);
   // A learner not caught up yet is a resize in progress, not a degradation.
   const unhealthy = voting.filter((m) => !m.healthy).map((m) => m.name);
@@ -188,6 +210,8 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
       ? condition('Degraded', 'True', step.reason, step.message, gen, prev, now)
       : repairing
         ? condition('Degraded', 'True', 'MemberReplacing', `replacing ${lastRepair.member} (${lastRepair.reason}): ${lastRepair.message}`, gen, prev, now)
+      : restarting
+        ? condition('Degraded', 'True', RolloutReasons.restarting, step.message, gen, prev, now)
       : unhealthy.length
         ? condition('Degraded', 'True', 'MemberUnhealthy', `unhealthy: ${unhealthy.join(', ')}`, gen, prev, now)
         : condition('Degraded', 'False', 'AllMembersHealthy', 'every member is healthy', gen, prev, now);
@@ -205,6 +229,10 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
   if (lastResize) status.lastResize = lastResize;
   if (lastRepair) status.lastRepair = lastRepair;
   if (lastRecovery) status.lastRecovery = lastRecovery;
+  if (lastUpgrade) status.lastUpgrade = lastUpgrade;
+  // Unknown this pass (no leader answered): the last known, which moves only forward.
+  const clusterVersion = o.etcd.clusterVersion ?? prev?.clusterVersion;
+  if (clusterVersion) status.clusterVersion = clusterVersion;
   return status;
 }
 

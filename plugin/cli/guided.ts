@@ -1,6 +1,6 @@
-// What every guided operation (scale, replace, recover) does around its change: read the cluster, ask before
-// the change, then follow the EtcdCluster until the controller is done, with one progress line, honest exit
-// codes (3 timed out, 130 interrupted: the operation goes on in the cluster either way).
+// What every guided operation (scale, replace, recover, upgrade) does around its change: read the cluster, ask
+// before the change, then follow the EtcdCluster until the controller is done, with one progress line, honest
+// exit codes (3 timed out, 130 interrupted: the operation goes on in the cluster either way).
 import type { EtcdCluster } from '../../core/api.js';
 import { duration } from '../../core/duration.js';
 import type { Connection } from '../kube/connection.js';
@@ -29,8 +29,8 @@ export interface Guided {
   label: string;
   cluster: EtcdCluster;
   timeoutMs: number;
-  /** -o json|yaml: the dry run's plan as data. */
-  data: boolean;
+  /** -o json|yaml: the dry run's plan as data in that format; undefined: as text. */
+  format?: 'json' | 'yaml';
   /** Colors for stdout and for stderr. */
   c: Colors;
   ce: Colors;
@@ -40,12 +40,12 @@ export interface Guided {
 export async function openGuided(args: GuidedArgs, what: 'plan' | 'proposal'): Promise<Guided> {
   const timeoutMs = parseDuration(args.timeout);
   if (timeoutMs === undefined) throw new CliError(`--timeout ${args.timeout}: not a duration (e.g. 90s, 10m, 1h)`);
-  const data = args.output === 'json' || args.output === 'yaml';
-  if (data && !args.dryRun) throw new CliError(`-o ${args.output} prints the ${what} of a dry run: add --dry-run (the change itself reports as text)`);
+  const format = args.output === 'json' || args.output === 'yaml' ? args.output : undefined;
+  if (format && !args.dryRun) throw new CliError(`-o ${args.output} prints the ${what} of a dry run: add --dry-run (the change itself reports as text)`);
   const { conn, namespace: ns } = await openSession(args);
   const label = clusterLabel(ns, args.name);
   const cluster = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
-  return { conn, ns, label, cluster, timeoutMs, data, c: colorsFor(args.color, process.stdout), ce: colorsFor(args.color, process.stderr) };
+  return { conn, ns, label, cluster, timeoutMs, format, c: colorsFor(args.color, process.stdout), ce: colorsFor(args.color, process.stderr) };
 }
 
 /** "Proceed? [y/N]" on the terminal; without one, refuse (the caller offers --yes). */
@@ -109,4 +109,9 @@ export async function follow(f: Follow, first: EtcdCluster): Promise<EtcdCluster
   }
   if (tty) process.stderr.write('\n');
   return cluster;
+}
+
+/** How long a recorded operation took (its record's startedAt to completedAt), as final lines say it: "12.3 s". */
+export function tookSeconds(r: { startedAt: string; completedAt?: string }): string {
+  return `${(Math.max(0, Date.parse(r.completedAt ?? '') - Date.parse(r.startedAt)) / 1000).toFixed(1)} s`;
 }

@@ -11,7 +11,7 @@ export function registerCommands<T extends GlobalArgs>(y: Argv<T>, run: (task: (
     .command('status [name]', 'Show a cluster at a glance (or every cluster, without NAME)', (b) => b
       .positional('name', { type: 'string', describe: 'EtcdCluster name' })
       .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Redraw on change until Ctrl-C' })
-      .example('$0 status demo', 'Summary, resize, members, conditions, events and warnings of demo')
+      .example('$0 status demo', 'Summary, resize, repair, upgrade, members, conditions, events and warnings of demo')
       .example('$0 status demo -o json', 'The same as JSON; .status is the EtcdCluster status as stored'),
     (a) => run(async () => (await import('./status/run.js')).runStatus(a as Args & { name?: string; watch?: boolean }), true))
     .command(['list', 'ls'], 'List clusters, one line each', (b) => b.example('$0 list -A', 'Every cluster of every namespace'),
@@ -41,6 +41,17 @@ export function registerCommands<T extends GlobalArgs>(y: Argv<T>, run: (task: (
       .example('$0 replace demo demo-2', 'demo-2 lost its disk or keeps crashing: replace it, one safe step at a time')
       .epilog('Exit codes: 0 done (with --dry-run: allowed), 1 error or not confirmed, 2 denied by policy, 3 timed out (the replacement goes on), 130 interrupted while waiting (it goes on).'),
     (a) => run(async () => (await import('./replace/run.js')).runReplace(a as unknown as import('./replace/run.js').ReplaceArgs), true))
+    .command('upgrade <name>', 'Change the etcd version safely: preflight, plan, confirm, dry run, change, progress member by member', (b) => b
+      .positional('name', { type: 'string', demandOption: true, describe: 'EtcdCluster name' })
+      .option('version', { type: 'string', demandOption: true, describe: 'The etcd release to run (e.g. 3.5.16): any patch within the minor, or the next minor up' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation' })
+      .option('wait', { type: 'boolean', default: true, describe: 'Wait until every member runs the version and the cluster version has moved (--no-wait to return at once)' })
+      .option('timeout', { type: 'string', default: '10m', describe: 'How long to wait (e.g. 90s, 10m)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan and the server\'s verdict (a server-side dry run) and change nothing; with -o json|yaml as a document' })
+      .example('$0 upgrade demo --version 3.5.16', 'Restart the members on etcd 3.5.16 one at a time, followers first, the leader last')
+      .example('$0 upgrade demo --version 3.5.16 --dry-run -o json', 'The plan with healthy members, quorum and tolerance while each member restarts, and the verdict')
+      .epilog('etcd goes one minor up at a time (3.4 -> 3.5 -> 3.6) and never back a minor once a member runs the newer one; patch releases go both ways.\nExit codes: 0 done (with --dry-run: allowed), 1 error or not confirmed, 2 denied by policy, 3 timed out (the upgrade goes on), 130 interrupted while waiting (it goes on).'),
+    (a) => run(async () => (await import('./upgrade/run.js')).runUpgrade(a as unknown as import('./upgrade/run.js').UpgradeArgs), true))
     .command('recover <name>', 'Recover a cluster that lost quorum from its most advanced surviving member (never automatic)', (b) => b
       .positional('name', { type: 'string', demandOption: true, describe: 'EtcdCluster name' })
       .option('member', { type: 'string', describe: 'Recover from this member instead of the proposal' })

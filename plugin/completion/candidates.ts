@@ -26,6 +26,7 @@ export const COMMANDS: [string, string][] = [
   ['scale', 'Resize a cluster safely'],
   ['replace', 'Replace a failed member safely'],
   ['recover', 'Recover a cluster that lost quorum'],
+  ['upgrade', 'Change the etcd version safely'],
   ['completion', 'Print a shell completion script'],
   ['version', 'Print the plugin version'],
 ];
@@ -36,11 +37,12 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   scale: ['--replicas', '--yes', '-y', '--wait', '--no-wait', '--timeout', '--max-size', '--dry-run'],
   replace: ['--yes', '-y', '--wait', '--no-wait', '--timeout', '--dry-run'],
   recover: ['--member', '--yes', '-y', '--wait', '--no-wait', '--timeout', '--dry-run'],
+  upgrade: ['--version', '--yes', '-y', '--wait', '--no-wait', '--timeout', '--dry-run'],
 };
 /** Flags followed by a value, so that value is not taken for a command or a NAME. */
-const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--namespace', '-n', '--output', '-o', '--color', '--replicas', '--timeout', '--max-size', '--member']);
+const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--namespace', '-n', '--output', '-o', '--color', '--replicas', '--timeout', '--max-size', '--member', '--version']);
 /** Commands whose first positional is an EtcdCluster name. */
-const NAMED = new Set(['status', 'members', 'scale', 'replace', 'recover']);
+const NAMED = new Set(['status', 'members', 'scale', 'replace', 'recover', 'upgrade']);
 
 export async function completionLines(words: string[], src: CompletionSources): Promise<string[]> {
   const current = words.length > 0 ? words[words.length - 1] : '';

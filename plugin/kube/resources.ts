@@ -1,5 +1,5 @@
-// The reads and writes the plugin makes, each one request: EtcdClusters, their pods and Events, the /scale
-// subresource, and etcd's own maintenance status through the API server's pod proxy.
+// The reads and writes the plugin makes, each one request: EtcdClusters (and merge patches of them), their
+// pods and Events, the /scale subresource, and etcd's own maintenance status through the API server's pod proxy.
 import { API_VERSION, PLURAL, selectorFor, type EtcdCluster } from '../../core/api.js';
 import { CLIENT_PORT } from '../../core/member-naming.js';
 import type { Connection } from './connection.js';
@@ -102,15 +102,25 @@ export function patchScale(conn: Connection, ns: string, name: string, replicas:
   });
 }
 
-/** A merge patch of the EtcdCluster's annotations (a request such as `replace`), so the webhook judges it. */
-export function patchClusterAnnotations(conn: Connection, ns: string, name: string, annotations: Record<string, string | null>, dryRun: boolean): Promise<KubeResponse<EtcdCluster>> {
+/** A merge patch of the EtcdCluster itself (not /scale), so the webhook judges the whole object's change. */
+export function patchCluster(conn: Connection, ns: string, name: string, patch: Record<string, unknown>, dryRun: boolean): Promise<KubeResponse<EtcdCluster>> {
   return kubeRequest<EtcdCluster>(conn, {
     method: 'PATCH',
     path: `${base(ns)}/${encodeURIComponent(name)}`,
     query: { fieldManager: FIELD_MANAGER, dryRun: dryRun ? 'All' : undefined },
-    body: { metadata: { annotations } },
+    body: patch,
     contentType: 'application/merge-patch+json',
   });
+}
+
+/** The EtcdCluster's annotations (a request such as `replace`). */
+export function patchClusterAnnotations(conn: Connection, ns: string, name: string, annotations: Record<string, string | null>, dryRun: boolean): Promise<KubeResponse<EtcdCluster>> {
+  return patchCluster(conn, ns, name, { metadata: { annotations } }, dryRun);
+}
+
+/** spec.version (`upgrade`): the webhook's V10 judges it and records who asked. */
+export function patchClusterVersion(conn: Connection, ns: string, name: string, version: string, dryRun: boolean): Promise<KubeResponse<EtcdCluster>> {
+  return patchCluster(conn, ns, name, { spec: { version } }, dryRun);
 }
 
 export function watchCluster(conn: Connection, ns: string, name: string, signal: AbortSignal, onChange: (c: EtcdCluster) => void): Promise<void> {

@@ -81,3 +81,18 @@ export function describeReport(r: WriterReport, missing: string[]): string {
     [...r.windows].sort((a, b) => b.endMs - b.startMs - (a.endMs - a.startMs)).slice(0, 8)
       .map((w) => `  window in "${w.phase}": ${w.endMs - w.startMs} ms, ${w.failures} failed puts, last error: ${w.lastError.slice(0, 160)}`).join('\n');
 }
+
+/** Marks the writer's phase with the member the controller says it restarts ("restart NAME-k"), while a rollout runs; returns the stop. */
+export function markRestarts(env: ChaosEnv, name: string, writer: AckWriter): () => void {
+  let last = '';
+  const timer = setInterval(() => {
+    void getCluster(env.kubectl, env.ns, name).then((c) => {
+      const m = /restarting (\S+) on etcd/.exec(c.status?.conditions?.find((x) => x.type === 'Progressing')?.message ?? '');
+      if (m && m[1] !== last) {
+        last = m[1];
+        writer.mark(`restart ${m[1]}`);
+      }
+    }).catch(() => undefined);
+  }, 250);
+  return () => clearInterval(timer);
+}

@@ -118,6 +118,14 @@ function send(method: string, path: string, body?: string | Buffer, opts: { cont
 const post = (path: string, body: unknown, opts?: { contentType?: string; agent?: Agent | false }) =>
   send('POST', path, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), opts);
 
+/** A request Event as the webhook records it for cluster demo, asked by alice at the fixed clock. */
+function requestRecord(reason: string, message: string, key: string, value: string) {
+  return {
+    cluster: { namespace: 'ns', name: 'demo', uid: 'uid-demo' },
+    event: { reason, message, annotations: { [key]: value, 'etcd.k8s-operator.io/requested-by': 'alice', 'etcd.k8s-operator.io/requested-at': '2026-11-24T19:30:00.123Z' } },
+  };
+}
+
 let uidSeq = 0;
 function review(request: Record<string, unknown>): { apiVersion: string; kind: string; request: Record<string, unknown> & { uid: string } } {
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: `uid-${++uidSeq}`, ...request } };
@@ -218,12 +226,15 @@ describe('admission over HTTPS', () => {
     }
   });
 
-  it('V7: a storage or version change is denied with what to do instead', async () => {
+  it('V7: a storage change is denied with what to do instead; V10: a version change etcd cannot take', async () => {
     const storage = await post('/validate', clusterUpdate(3, 3, healthy3, { oldSpec: { storage: { size: '1Gi' } }, newSpec: { storage: { size: '5Gi' } } }));
     expect(storage.body.response.allowed).toBe(false);
     expect(storage.body.response.status.message).toMatch(/^V7: spec\.storage of demo cannot change \(from size 1Gi to size 5Gi\)/);
-    const version = await post('/validate', clusterUpdate(3, 3, healthy3, { oldSpec: { version: '3.6.5' }, newSpec: { version: '3.6.6' } }));
-    expect(version.body.response.status.message).toMatch(/^V7: spec\.version of demo cannot change yet/);
+    const skipped = await post('/validate', clusterUpdate(3, 3, healthy3, { oldSpec: { version: '3.4.23' }, newSpec: { version: '3.6.5' } }));
+    expect(skipped.body.response).toMatchObject({ allowed: false, status: { code: 403 } });
+    expect(skipped.body.response.status.message).toMatch(/^V10: cannot upgrade demo from etcd 3\.4\.23 to 3\.6\.5 directly/);
+    const down = await post('/validate', clusterUpdate(3, 3, healthy3, { oldSpec: { version: '3.5.16' }, newSpec: { version: '3.4.23' } }));
+    expect(down.body.response.status.message).toMatch(/^V10: cannot downgrade demo from etcd 3\.5\.16 to 3\.4\.23/);
     const same = await post('/validate', clusterUpdate(3, 3, healthy3, { oldSpec: { storage: { size: '1Gi' } }, newSpec: { storage: { size: '1024Mi' } } }));
     expect(same.body.response.allowed).toBe(true);
   });
@@ -255,14 +266,7 @@ describe('admission over HTTPS', () => {
     const ok = await ask('demo-1', '0000000000000002', healthy3);
     expect(ok.body.response.allowed).toBe(true);
     expect(ok.body.response.warnings).toEqual(['W5: while demo-1 is replaced, demo tolerates no failure (2 healthy of 2 members, quorum 2)']);
-    expect(requests).toEqual([{
-      cluster: { namespace: 'ns', name: 'demo', uid: 'uid-demo' },
-      event: {
-        reason: 'ReplaceRequested',
-        message: 'replacement of demo-1 (0000000000000002) requested by alice',
-        annotations: { [Annotations.replace]: 'demo-1/0000000000000002', 'etcd.k8s-operator.io/requested-by': 'alice', 'etcd.k8s-operator.io/requested-at': '2026-11-24T19:30:00.123Z' },
-      },
-    }]);
+    expect(requests).toEqual([requestRecord('ReplaceRequested', 'replacement of demo-1 (0000000000000002) requested by alice', Annotations.replace, 'demo-1/0000000000000002')]);
     // The sick member of three can be replaced (the two that stay are healthy); a healthy one, leaving the sick one in, cannot.
     expect((await ask('demo-2', '0000000000000003', oneDown)).body.response.allowed).toBe(true);
     const unsafe = await ask('demo-0', '0000000000000001', oneDown);
@@ -272,6 +276,15 @@ describe('admission over HTTPS', () => {
     const bad = await post('/validate', clusterUpdate(3, 3, healthy3, { newAnnotations: { [Annotations.replace]: 'demo-1' } }));
     expect(bad.body.response.status.message).toMatch(/^V8: etcd.k8s-operator.io\/replace must be MEMBER\/ID/);
     expect(requests).toHaveLength(2);
+  });
+
+  it('records an allowed version change as an UpgradeRequested Event, never on a dry run', async () => {
+    requests.length = 0;
+    const up = (dryRun: boolean) => post('/validate', clusterUpdate(3, 3, healthy3, { oldSpec: { version: '3.4.23' }, newSpec: { version: '3.5.16' }, dryRun }));
+    expect((await up(true)).body.response.allowed).toBe(true);
+    expect(requests).toEqual([]);
+    expect((await up(false)).body.response.allowed).toBe(true);
+    expect(requests).toEqual([requestRecord('UpgradeRequested', 'upgrade of etcd 3.4.23 -> 3.5.16 requested by alice', Annotations.upgrade, '3.4.23->3.5.16')]);
   });
 
   it('does not patch an UPDATE that leaves the size alone', async () => {

@@ -61,7 +61,7 @@ describe('kubectl-etcd against a stand-in API server', () => {
     });
     const r = await run(BIN, ['status', 'demo'], kubeconfig);
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n').filter((l) => /^\S/.test(l))).toEqual(['Summary', 'Resize', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
+    expect(r.stdout.split('\n').filter((l) => /^\S/.test(l))).toEqual(['Summary', 'Resize', 'Repair', 'Upgrade', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
     expect(r.stdout).toMatch(/demo-1\s+91bc3c398fb3c146\s+follower\s+healthy\s+3\.4\.23\s+24 KiB\s+4\s+90\s+10\s+yes/);
     expect(r.stdout).toMatch(/demo-2\s+fd422379fda50e48\s+follower\s+healthy\s+-\s+-\s+-\s+-\s+-\s+yes/);
     expect(r.stdout).toMatch(/- demo-2 \(etcd status via the pod proxy\): .*connection refused/);
@@ -265,6 +265,17 @@ describe('kubectl-etcd against a stand-in API server', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('pass --yes');
     expect(api.requests.filter((q) => q.method === 'PATCH')).toEqual([]);
+  });
+
+  test('upgrade --version: the built entry point takes it as the upgrade\'s flag (yargs\' own --version is off)', async () => {
+    const c = cluster(3, [member(0, { version: '3.4.23' }), member(1, { version: '3.4.23' }), member(2, { version: '3.4.23' })], { lastResize: undefined });
+    c.spec.version = '3.4.23';
+    const { kubeconfig } = await serve({ cluster: c });
+    const r = await run(BIN, ['upgrade', 'demo', '--version', '3.5.16', '--dry-run', '-o', 'json'], kubeconfig);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ from: '3.4.23', to: '3.5.16', verdict: { allowed: true, by: 'server' } });
+    expect(api.patches(true).map((p) => p.body)).toEqual(['{"spec":{"version":"3.5.16"}}']);
+    expect(api.patches(false)).toEqual([]);
   });
 
   test('usage errors exit 1', async () => {

@@ -15,7 +15,7 @@ const complete = (words: string[]) => completionLines(words, sources().src);
 describe('kubectl_complete-etcd candidates', () => {
   test('commands with descriptions, then the no-file directive', async () => {
     const lines = await complete(['']);
-    expect(lines.map((l) => l.split('\t')[0])).toEqual(['status', 'list', 'members', 'scale', 'replace', 'recover', 'completion', 'version', ':4']);
+    expect(lines.map((l) => l.split('\t')[0])).toEqual(['status', 'list', 'members', 'scale', 'replace', 'recover', 'upgrade', 'completion', 'version', ':4']);
     expect(lines[0]).toBe('status\tShow a cluster at a glance');
     expect(await complete(['s'])).toEqual(['status\tShow a cluster at a glance', 'scale\tResize a cluster safely', ':4']);
   });
@@ -52,6 +52,14 @@ describe('kubectl_complete-etcd candidates', () => {
     expect(scale.slice(0, 3)).toEqual(['--replicas', '--yes', '--wait']);
     expect(scale).toContain('--namespace');
     expect(await complete(['status', '--w'])).toEqual(['--watch', ':4']);
+  });
+
+  test('upgrade: cluster names, its flags, and no guess for the value of --version', async () => {
+    expect(await complete(['upgrade', 'd'])).toEqual(['demo', 'demo2', ':4']);
+    expect((await complete(['upgrade', 'demo', '--'])).slice(0, 2)).toEqual(['--version', '--yes']);
+    // The value of --version is not taken for NAME, and nothing is offered for it.
+    expect(await complete(['upgrade', '--version', ''])).toEqual([':4']);
+    expect(await complete(['upgrade', '--version', '3.5.16', 'de'])).toEqual(['demo', 'demo2', ':4']);
   });
 
   test('completion shells', async () => {

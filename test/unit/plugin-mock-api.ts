@@ -1,12 +1,14 @@
-// A stand-in API server for running the built plugin end to end without Kubernetes: it serves one
-// EtcdCluster, its pods and Events, etcd's status through the pod proxy, and the /scale subresource, and
-// plays the controller by advancing status one step per read after a resize.
+// A stand-in API server for running the plugin end to end without Kubernetes: it serves one EtcdCluster
+// (merge patches of it too), its pods and Events, etcd's status through the pod proxy, and the /scale
+// subresource, and plays the controller by advancing status one step per read after a resize or a change of
+// spec.version.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EtcdCluster, MemberStatus } from '../../core/api.js';
+import { DEFAULT_ETCD_VERSION, type Condition, type EtcdCluster, type MemberStatus } from '../../core/api.js';
+import { minorOf } from '../../core/etcd-version.js';
 import type { EtcdStatusResponse, Pod } from '../../plugin/kube/resources.js';
 
 export interface MockOptions {
@@ -23,6 +25,8 @@ export interface MockOptions {
   noCrd?: boolean;
   /** Members whose etcd never answers through the pod proxy (down, or a learner not listening yet). */
   silent?: string[];
+  /** The "controller" records an upgrade, then holds it (Degraded with this reason) and restarts no member. */
+  rolloutHeld?: 'RolloutPaused' | 'RolloutStuck';
 }
 
 export interface Request { method: string; path: string; query: URLSearchParams; body: string }
@@ -32,8 +36,12 @@ export class MockApi {
   private server?: http.Server;
   private watchers = new Set<http.ServerResponse>();
   kubeconfig = '';
+  /** The version of the pod template as the "controller" last rendered it. */
+  private templateVersion: string;
 
-  constructor(readonly o: MockOptions) {}
+  constructor(readonly o: MockOptions) {
+    this.templateVersion = o.cluster.spec.version ?? DEFAULT_ETCD_VERSION;
+  }
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => {
@@ -97,6 +105,19 @@ export class MockApi {
       case r.method === 'GET' && r.path === `${base}/namespaces/ns/etcdclusters/demo`:
         this.controllerStep();
         return send(200, c);
+      case r.method === 'PATCH' && r.path === `${base}/namespaces/ns/etcdclusters/demo`: {
+        const patch = JSON.parse(body) as { spec?: Partial<EtcdCluster['spec']>; metadata?: { annotations?: Record<string, string> } };
+        if (r.query.get('dryRun') === 'All') {
+          if (this.o.webhookDenies) return status(403, `admission webhook "validate.etcd.k8s-operator.io" denied the request: ${this.o.webhookDenies}`, 'Forbidden');
+          return send(200, { ...c, spec: { ...c.spec, ...patch.spec } }, { Warning: warningHeader });
+        }
+        if (patch.spec) {
+          c.spec = { ...c.spec, ...patch.spec };
+          c.metadata.generation = (c.metadata.generation ?? 1) + 1;
+        }
+        if (patch.metadata?.annotations) c.metadata.annotations = { ...c.metadata.annotations, ...patch.metadata.annotations };
+        return send(200, c, { Warning: warningHeader });
+      }
       case r.path.startsWith(`${base}/namespaces/ns/etcdclusters/`) && !r.path.endsWith('/scale'):
         return status(404, `etcdclusters.etcd.k8s-operator.io "${r.path.split('/').pop()}" not found`, 'NotFound');
       case r.method === 'PATCH' && r.path === `${base}/namespaces/ns/etcdclusters/demo/scale`: {
@@ -130,6 +151,7 @@ export class MockApi {
   private controllerStep(): void {
     const c = this.o.cluster;
     const st = c.status!;
+    if (!this.o.controllerStuck && this.rolloutStep()) return;
     const learning = (st.members ?? []).some((m) => m.isLearner);
     if (this.o.controllerStuck || ((st.observedGeneration ?? 0) >= (c.metadata.generation ?? 0) && st.size === c.spec.size && !learning)) return;
     const members: MemberStatus[] = st.members ?? [];
@@ -153,5 +175,54 @@ export class MockApi {
     const settled = st.size === c.spec.size && !members.some((m) => m.isLearner);
     st.phase = settled ? 'Running' : 'Scaling';
     if (settled) st.conditions = [{ type: 'Progressing', status: 'False', reason: 'Settled', message: 'size reached', lastTransitionTime: new Date().toISOString() }];
+  }
+
+  /**
+   * One rollout step per read, as the controller takes them: record the upgrade, restart one member at a time
+   * (followers from the highest ordinal down, the leader last), then etcd's cluster version moves to the new
+   * minor and the record completes. False when no version change is open.
+   */
+  private rolloutStep(): boolean {
+    const c = this.o.cluster;
+    const st = c.status!;
+    const want = c.spec.version ?? DEFAULT_ETCD_VERSION;
+    const now = new Date().toISOString();
+    const progressing = (message: string): Condition => ({ type: 'Progressing', status: 'True', reason: 'Upgrading', message, lastTransitionTime: now });
+    const open = st.lastUpgrade && !st.lastUpgrade.completedAt ? st.lastUpgrade : undefined;
+    if (this.templateVersion !== want && open?.to !== want) {
+      st.lastUpgrade = { from: this.templateVersion, to: want, requestedBy: 'alice', startedAt: now };
+      this.templateVersion = want;
+      st.observedGeneration = c.metadata.generation;
+      st.conditions = [progressing(`upgrading etcd ${st.lastUpgrade.from} -> ${want}, one member at a time`)];
+      return true;
+    }
+    if (!open) return false;
+    st.observedGeneration = c.metadata.generation;
+    const members = (st.members ?? []).filter((m) => !m.isLearner);
+    const ordinal = (m: MemberStatus) => Number(m.name.split('-').pop());
+    const stale = members.filter((m) => m.version !== open.to)
+      .sort((a, b) => Number(a.name === st.leader) - Number(b.name === st.leader) || ordinal(b) - ordinal(a));
+    const what = `upgrade ${open.from} -> ${open.to}`;
+    const restarted = `${members.length - stale.length} of ${members.length} members restarted`;
+    if (stale.length && this.o.rolloutHeld) {
+      st.conditions = [
+        progressing(`${what}: waiting for the rollout to resume (${restarted})`),
+        { type: 'Degraded', status: 'True', reason: this.o.rolloutHeld, message: `${what} paused (${restarted}): demo-1 is unhealthy (CrashLoopBackOff); it resumes once every member is healthy`, lastTransitionTime: now },
+      ];
+      return true;
+    }
+    if (stale.length) {
+      stale[0].version = open.to;
+      st.conditions = [progressing(`${what}: restarting ${stale[0].name} on etcd ${open.to} (${restarted})`)];
+      return true;
+    }
+    if (minorOf(st.clusterVersion) !== minorOf(open.to)) {
+      st.conditions = [progressing(`every member runs ${open.to}; waiting for etcd's cluster version (${st.clusterVersion}) to reach ${minorOf(open.to)}`)];
+      st.clusterVersion = `${minorOf(open.to)}.0`;
+      return true;
+    }
+    open.completedAt = now;
+    st.conditions = [{ type: 'Progressing', status: 'False', reason: 'SizeReached', message: `${members.length} voting members as wanted`, lastTransitionTime: now }];
+    return true;
   }
 }

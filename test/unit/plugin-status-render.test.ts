@@ -1,8 +1,11 @@
 import pc from 'picocolors';
-import { renderStatus, members, summary, resize, repair, warnings, conditions, events } from '../../plugin/commands/status/render.js';
+import { renderStatus, members, summary, resize, repair, upgrade, versionNote, warnings, conditions, events } from '../../plugin/commands/status/render.js';
+import { renderList } from '../../plugin/commands/list/render.js';
 import { statusReport } from '../../plugin/commands/status/report.js';
 import { colorsFor } from '../../plugin/cli/output.js';
-import { cond, fixtures, NOW } from './plugin-fixtures.js';
+import type { EtcdCluster } from '../../core/api.js';
+import { buildView, type ClusterView } from '../../plugin/commands/status/view.js';
+import { cluster, cond, fixtures, live, member, NOW, pod } from './plugin-fixtures.js';
 
 const plain = colorsFor('never', { isTTY: true });
 const opts = { colors: plain, wide: false };
@@ -11,8 +14,8 @@ const row = (lines: string[], name: string) => lines.find((l) => l.startsWith(`$
 
 describe('status NAME rendering', () => {
   test('sections come in a fixed order; "Could not read" only when something failed, and last', () => {
-    expect(sectionTitles(renderStatus(fixtures.healthy(), opts))).toEqual(['Summary', 'Resize', 'Repair', 'Members', 'Conditions', 'Events', 'Warnings']);
-    expect(sectionTitles(renderStatus(fixtures.scaling(), opts))).toEqual(['Summary', 'Resize', 'Repair', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
+    expect(sectionTitles(renderStatus(fixtures.healthy(), opts))).toEqual(['Summary', 'Resize', 'Repair', 'Upgrade', 'Members', 'Conditions', 'Events', 'Warnings']);
+    expect(sectionTitles(renderStatus(fixtures.scaling(), opts))).toEqual(['Summary', 'Resize', 'Repair', 'Upgrade', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
   });
 
   test('healthy: sizes, quorum, leader with its id, versions, last resize with its duration', () => {
@@ -22,7 +25,8 @@ describe('status NAME rendering', () => {
     expect(s).toMatch(/Size:\s+3 wanted, 3 voting, 3 ready/);
     expect(s).toMatch(/Quorum:\s+2 of 3 \(3 healthy\), tolerates 1 failure now$/m);
     expect(s).toMatch(/Leader:\s+demo-0 \(8e9e05c52164694d\)/);
-    expect(s).toMatch(/Version:\s+3\.6\.5 \(running 3\.4\.23\)/);
+    expect(s).toMatch(/Version:\s+3\.6\.5 \(3 of 3 on 3\.4\.23\)/);
+    expect(s).toMatch(/Cluster version:\s+-$/m);
     expect(s).toMatch(/Age:\s+2h/);
     // When every member runs what spec.version asks, there is nothing to add.
     v.cluster.spec.version = '3.4.23';
@@ -201,5 +205,102 @@ describe('status -o json', () => {
       expect(r).toMatch(/Discarded:\s+demo-1 \(91bc3c398fb3c146\)/);
       expect(r).not.toContain('Last replacement');
     });
+  });
+});
+
+describe('versions: Summary, Members, Upgrade section, list', () => {
+  const at = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
+  const step = 'upgrade 3.4.23 -> 3.5.16: restarting demo-1 on etcd 3.5.16 (a follower; 1 of 3 members restarted)';
+  /** demo on its way from 3.4.23 to 3.5.16: demo-2 restarted on it, demo-1 restarting (not answering), demo-0 on 3.4.23. */
+  function upgrading(extra: Partial<NonNullable<EtcdCluster['status']>> = {}): ClusterView {
+    const c = cluster(3, [member(0, { version: '3.4.23' }), member(1), member(2, { version: '3.5.16' })], {
+      lastResize: undefined, clusterVersion: '3.4.0',
+      lastUpgrade: { from: '3.4.23', to: '3.5.16', requestedBy: 'alice', startedAt: at(62) },
+      conditions: [cond('Available', 'True', 'QuorumHealthy', '2 of 3 healthy'), cond('Progressing', 'True', 'Upgrading', step, 5)],
+      ...extra,
+    });
+    c.spec.version = '3.5.16';
+    return buildView({
+      cluster: c, pods: [pod(0), pod(1, false, 0, 5), pod(2, true, 0, 30)], events: [],
+      live: new Map([['demo-0', live(0, 0, 100)], ['demo-2', { ...live(2, 0, 100), version: '3.5.16' }]]),
+      unreadable: [], now: NOW,
+    });
+  }
+
+  test('Summary: what spec asks for, what members run when it differs, and etcd\'s cluster version', () => {
+    const s = summary(upgrading(), plain).join('\n');
+    expect(s).toMatch(/^Version:\s+3\.5\.16 \(1 of 3 on 3\.4\.23\)$/m);
+    expect(s).toMatch(/^Cluster version:\s+3\.4\.0$/m);
+  });
+
+  test('Members: the running version, live, else as the member last told the controller', () => {
+    const v = upgrading();
+    const lines = members(v, opts);
+    expect(row(lines, 'demo-2')[4]).toBe('3.5.16');
+    expect(row(lines, 'demo-1')[4]).toBe('-');
+    // No live answer (pods/proxy forbidden, say): the controller's read of demo-0 still shows.
+    v.members[0].version = undefined;
+    const again = buildView({ cluster: v.cluster, pods: [pod(0)], events: [], live: new Map(), unreadable: [], now: NOW });
+    expect(row(members(again, opts), 'demo-0')[4]).toBe('3.4.23');
+  });
+
+  test('in progress: from -> to, who asked, since when, members on the new version by name, the step, elapsed', () => {
+    const u = upgrade(upgrading());
+    expect(u).toEqual([
+      'In progress:      3.4.23 -> 3.5.16',
+      'Requested by:     alice',
+      `Started:          ${at(62)} (1m2s ago)`,
+      'Upgraded:         1 of 3 members on 3.5.16 (demo-2)',
+      'Cluster version:  3.4.0',
+      `Step:             Upgrading: ${step}`,
+      'Elapsed:          1m2s',
+    ]);
+    // Not a resize: the Resize section does not claim one.
+    expect(resize(upgrading())).toEqual(['No resize recorded']);
+  });
+
+  test('in progress and held: Paused or Stuck with the Degraded reason and message', () => {
+    const paused = 'upgrade 3.4.23 -> 3.5.16 paused (1 of 3 members restarted): demo-0 is unhealthy (not answering); it resumes once every member is healthy';
+    const conditions = (reason: string, message: string) => [cond('Progressing', 'True', 'Upgrading', step), cond('Degraded', 'True', reason, message)];
+    expect(upgrade(upgrading({ conditions: conditions('RolloutPaused', paused) }))).toContain(`Paused:           RolloutPaused: ${paused}`);
+    const stuck = 'upgrade 3.4.23 -> 3.5.16 stopped (1 of 3 members restarted): demo-1 has not come back 2m after its restart (CrashLoopBackOff); fix it, or set spec.version back to 3.4.23';
+    expect(upgrade(upgrading({ conditions: conditions('RolloutStuck', stuck) }))).toContain(`Stuck:            RolloutStuck: ${stuck}`);
+    // A member coming back from its restart is the rollout's course, not a hold.
+    expect(upgrade(upgrading({ conditions: conditions('MemberRestarting', step) })).join('\n')).not.toMatch(/Paused|Stuck/);
+  });
+
+  test('done: the last upgrade, who asked, when, how long it took; none recorded says so', () => {
+    const v = upgrading({ clusterVersion: '3.5.0', conditions: [], lastUpgrade: { from: '3.4.23', to: '3.5.16', requestedBy: 'alice', startedAt: at(3600), completedAt: at(3538) } });
+    v.cluster.status!.members!.forEach((m) => { m.version = '3.5.16'; });
+    expect(upgrade(v)).toEqual([
+      'Last upgrade:  3.4.23 -> 3.5.16',
+      'Requested by:  alice',
+      `Started:       ${at(3600)} (1h ago)`,
+      'Took:          1m2s',
+    ]);
+    expect(upgrade(fixtures.healthy())).toEqual(['No upgrade recorded']);
+  });
+
+  test('asked for and not begun: the version wanted and what members run, while the controller has not seen it', () => {
+    const v = upgrading({ lastUpgrade: undefined, conditions: [], observedGeneration: 1 });
+    v.cluster.status!.members!.forEach((m) => { m.version = '3.4.23'; });
+    expect(upgrade(v)).toEqual(['Not started:  3.5.16 wanted (3 of 3 on 3.4.23)', 'Step:         waiting for the controller to pick up the change']);
+    // Seen, and nothing else going on: no made-up upgrade (e.g. an image whose etcd reports another release).
+    v.cluster.status!.observedGeneration = 2;
+    expect(upgrade(v)).toEqual(['No upgrade recorded']);
+  });
+
+  test('versionNote: each other version with how many run it; nothing when all run what is wanted', () => {
+    const on = (...versions: (string | undefined)[]) => versions.map((version, i) => ({ name: `demo-${i}`, version }));
+    expect(versionNote('3.5.16', on('3.5.16', '3.4.23', '3.4.23'))).toBe(' (2 of 3 on 3.4.23)');
+    expect(versionNote('3.5.16', on('3.5.16', '3.5.15', '3.4.23'))).toBe(' (1 of 3 on 3.5.15, 1 of 3 on 3.4.23)');
+    expect(versionNote('3.5.16', on('3.5.16', undefined))).toBe('');
+  });
+
+  test('list -o wide: VERSION is spec.version, with what members run while they differ', () => {
+    const c = upgrading().cluster;
+    const lines = renderList([c], { allNamespaces: false, wide: true, colors: plain, now: NOW });
+    const cells = lines[1].split(/\s{3,}/);
+    expect(cells[lines[0].split(/\s{3,}/).indexOf('VERSION')]).toBe('3.5.16 (1 of 3 on 3.4.23)');
   });
 });

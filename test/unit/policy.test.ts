@@ -227,16 +227,15 @@ describe('evaluateAdmission: the object itself (V6 names, V7 fields applied only
     expect(update({}, { version: DEFAULT_ETCD_VERSION }).allowed).toBe(true);
   });
 
-  it('V7 denies a version change (not rolled out to running members)', () => {
-    const v = update({ version: '3.6.5' }, { version: '3.6.6' });
-    expect(v).toMatchObject({ allowed: false, rule: 'V7' });
-    expect(v.message).toContain('spec.version of demo cannot change yet (from 3.6.5 to 3.6.6)');
-    expect(v.message).toContain('Keep spec.version at 3.6.5');
+  it('a version change is judged by V10, not V7 (it is rolled out): a patch change is allowed', () => {
+    expect(update({ version: '3.6.5' }, { version: '3.6.6' })).toMatchObject({ allowed: true });
+    expect(update({ version: '3.6.5' }, { version: '3.4.23' })).toMatchObject({ allowed: false, rule: 'V10' });
   });
 
-  it('V6 and V7 are not bypassed by force-resize', () => {
+  it('V6, V7 and V10 are not bypassed by force-resize', () => {
     expect(evaluateAdmission({ operation: 'CREATE', name: '1bad', newSize: 3, newSpec: {}, forceResize: true }).rule).toBe('V6');
-    expect(evaluateAdmission({ operation: 'UPDATE', name: 'demo', oldSize: 3, newSize: 3, oldSpec: {}, newSpec: { version: '9.9.9' }, forceResize: true }).rule).toBe('V7');
+    expect(evaluateAdmission({ operation: 'UPDATE', name: 'demo', oldSize: 3, newSize: 3, oldSpec: {}, newSpec: { storage: { size: '5Gi' } }, forceResize: true }).rule).toBe('V7');
+    expect(evaluateAdmission({ operation: 'UPDATE', name: 'demo', oldSize: 3, newSize: 3, oldSpec: {}, newSpec: { version: '9.9.9' }, forceResize: true }).rule).toBe('V10');
   });
 
   it('then the resize rules, with their warnings', () => {

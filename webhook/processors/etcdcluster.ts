@@ -3,7 +3,9 @@
 // the object free of any recorded intent (SPEC.md, "Truthful record") and refuses unusable names before the
 // schema's terser message would.
 import { field, stringField, type AdmissionRequest } from '../../core/admission-review.js';
-import { checkName } from '../../core/object-rules.js';
+import { checkName, versionOf } from '../../core/object-rules.js';
+import { UPGRADE_REQUESTED_REASON, upgradeRequestValue } from '../../core/last-upgrade.js';
+import type { ClusterRef } from '../resize-events.js';
 import { Annotations } from '../../core/api.js';
 import { evaluateAdmission, evaluateRecover, evaluateReplace, type PolicyVerdict } from '../../core/policy.js';
 import { parseReplaceRequest, RECOVERY_REQUESTED_REASON, REPLACE_REQUESTED_REASON, requestAnnotations } from '../../core/repair.js';
@@ -39,6 +41,7 @@ export async function validateEtcdCluster(req: AdmissionRequest & { operation: O
     const uid = stringField(req.oldObject, 'metadata', 'uid') ?? stringField(req.object, 'metadata', 'uid');
     const ref = { namespace: req.namespace, name, uid };
     await recordResize(req, ctx, final, ref, oldSize, newSize, 'an update of the EtcdCluster');
+    await recordUpgrade(req, ctx, final, ref);
     if (asked?.target && final.allowed && req.dryRun !== true) {
       const by = requesterOf(req.userInfo);
       const { member, id } = asked.target;
@@ -50,6 +53,20 @@ export async function validateEtcdCluster(req: AdmissionRequest & { operation: O
     }
   }
   return verdictDecision('EtcdCluster', final);
+}
+
+/** An allowed version change, recorded as an UpgradeRequested Event (who asked, from what to what). */
+async function recordUpgrade(req: AdmissionRequest, ctx: ProcessorContext, verdict: PolicyVerdict, ref: ClusterRef): Promise<void> {
+  if (!verdict.allowed || req.dryRun === true || req.operation !== 'UPDATE') return;
+  const from = versionOf(field(req.oldObject, 'spec'));
+  const to = versionOf(field(req.object, 'spec'));
+  if (from === to) return;
+  const by = requesterOf(req.userInfo);
+  await ctx.recorder.recordRequest(ref, {
+    reason: UPGRADE_REQUESTED_REASON,
+    message: `upgrade of etcd ${from} -> ${to} requested by ${by || 'an unknown user'}`,
+    annotations: requestAnnotations(Annotations.upgrade, upgradeRequestValue(from, to), by, ctx.now().toISOString()),
+  });
 }
 
 /** Requests made with an annotation "MEMBER/ID" on the EtcdCluster, each judged by its rule and recorded as an Event. */

@@ -1,11 +1,12 @@
 // One line per cluster, the columns of `kubectl get etcdclusters` plus quorum figures in -o wide.
 import type { EtcdCluster } from '../../../core/api.js';
 import { healthyVoting, voting } from '../../../core/membership.js';
+import { versionOf } from '../../../core/object-rules.js';
 import { tolerates } from '../../../core/quorum.js';
 import { age, dash } from '../../cli/format.js';
 import type { Colors } from '../../cli/output.js';
 import { table } from '../../cli/table.js';
-import { phaseColor, quorumText } from '../status/render.js';
+import { phaseColor, quorumText, versionNote } from '../status/render.js';
 
 export function renderList(clusters: EtcdCluster[], o: { allNamespaces: boolean; wide: boolean; colors: Colors; now: Date }): string[] {
   const headers = ['NAME', 'DESIRED', 'MEMBERS', 'READY', 'PHASE', 'LEADER', 'AGE'];
@@ -22,7 +23,9 @@ export function renderList(clusters: EtcdCluster[], o: { allNamespaces: boolean;
       const h = healthyVoting(st).length;
       // Failures tolerated now, on healthy members: what an unhealthy member costs shows here.
       const tol = tolerates(h, v);
-      row.push(dash(c.spec.version), quorumText(v), v ? String(h) : '-', v ? (tol < 0 ? o.colors.red('LOST') : String(tol)) : '-');
+      // spec.version, and what members run when it differs (an upgrade under way): "3.5.16 (2 of 3 on 3.4.23)".
+      const version = versionOf(c.spec);
+      row.push(`${version}${versionNote(version, voting(st))}`, quorumText(v), v ? String(h) : '-', v ? (tol < 0 ? o.colors.red('LOST') : String(tol)) : '-');
     }
     return row;
   });

@@ -10,13 +10,13 @@ import { evaluateRecover, recoveryProposal } from '../../../core/policy.js';
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { explain } from '../../cli/explain.js';
 import { age, dash } from '../../cli/format.js';
-import { confirm, follow, openGuided, type GuidedArgs } from '../../cli/guided.js';
-import { err, formatData, out, type Colors } from '../../cli/output.js';
+import { confirm, follow, openGuided, tookSeconds, type GuidedArgs } from '../../cli/guided.js';
+import { err, out, type Colors } from '../../cli/output.js';
 import { table } from '../../cli/table.js';
 import { patchClusterAnnotations } from '../../kube/resources.js';
 import { progressLine } from '../scale/progress.js';
-import { preflightVerdict, verdictText } from '../scale/plan.js';
-import { requestVerdict } from '../request-verdict.js';
+import { preflightVerdict } from '../scale/plan.js';
+import { insistAllowed, reportDryRun, requestVerdict } from '../request-verdict.js';
 
 export interface RecoverArgs extends GuidedArgs {
   member?: string;
@@ -71,7 +71,7 @@ export function proposalText(p: Proposal, ns: string, c: Colors, now: Date): str
 }
 
 export async function runRecover(args: RecoverArgs): Promise<void> {
-  const { conn, ns, label, cluster, timeoutMs, data, c, ce } = await openGuided(args, 'proposal');
+  const { conn, ns, label, cluster, timeoutMs, format, c, ce } = await openGuided(args, 'proposal');
   const p = proposal(cluster, args.member);
   const member = p.chosen?.name ?? args.member ?? '-';
   const policy = evaluateRecover({ name: args.name, member, id: p.chosen?.id, status: cluster.status });
@@ -79,14 +79,7 @@ export async function runRecover(args: RecoverArgs): Promise<void> {
   if (args.dryRun) {
     let verdict = preflightVerdict(policy);
     if (verdict.allowed && p.chosen) verdict = await requestVerdict(conn, ns, args.name, Annotations.recover, `${p.chosen.name}/${p.chosen.id}`, policy);
-    if (data) out(await formatData({ ...p, namespace: ns, verdict }, args.output as 'json' | 'yaml'));
-    else {
-      proposalText(p, ns, c, new Date()).forEach((l) => out(l));
-      for (const w of verdict.warnings) err(ce.yellow(`Warning: ${w}`));
-      out(verdictText(verdict));
-    }
-    if (!verdict.allowed) process.exitCode = ExitCode.denied;
-    return;
+    return reportDryRun({ format, document: { ...p, namespace: ns, verdict }, lines: proposalText(p, ns, c, new Date()), verdict, ce });
   }
   if (!policy.allowed || !p.chosen) throw new CliError(policy.message ?? `denied by rule ${policy.rule}`, ExitCode.denied);
   proposalText(p, ns, c, new Date()).forEach((l) => out(l));
@@ -94,8 +87,7 @@ export async function runRecover(args: RecoverArgs): Promise<void> {
   if (!args.yes) await confirm(`recover ${args.name} from ${p.chosen.name}`);
 
   const request = `${p.chosen.name}/${p.chosen.id}`;
-  const server = await requestVerdict(conn, ns, args.name, Annotations.recover, request, policy);
-  if (!server.allowed) throw new CliError(server.message ?? 'denied by the API server', ExitCode.denied);
+  insistAllowed(await requestVerdict(conn, ns, args.name, Annotations.recover, request, policy), policy.warnings, ce);
   const asked = await patchClusterAnnotations(conn, ns, args.name, { [Annotations.recover]: request }, false).catch((e: unknown) => { throw explain(e, label); });
   err(`${args.name}: recovery from ${p.chosen.name} (${p.chosen.id}) requested`);
   if (!args.wait) {
@@ -113,6 +105,5 @@ export async function runRecover(args: RecoverArgs): Promise<void> {
     },
   }, asked.body);
   const r = mine(final)!;
-  const took = ((Date.parse(r.completedAt!) - Date.parse(r.startedAt)) / 1000).toFixed(1);
-  out(`${args.name}: recovered from ${r.member} in ${took} s; ${final.status?.readyReplicas ?? 0}/${final.spec.size} ready, phase ${final.status?.phase ?? '-'}`);
+  out(`${args.name}: recovered from ${r.member} in ${tookSeconds(r)}; ${final.status?.readyReplicas ?? 0}/${final.spec.size} ready, phase ${final.status?.phase ?? '-'}`);
 }

@@ -9,12 +9,12 @@ import { evaluateReplace } from '../../../core/policy.js';
 import { planReplace } from '../../../core/resize-plan.js';
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { explain } from '../../cli/explain.js';
-import { confirm, follow, openGuided, type GuidedArgs } from '../../cli/guided.js';
-import { err, formatData, out } from '../../cli/output.js';
+import { confirm, follow, openGuided, tookSeconds, type GuidedArgs } from '../../cli/guided.js';
+import { err, out } from '../../cli/output.js';
 import { patchClusterAnnotations } from '../../kube/resources.js';
 import { progressLine } from '../scale/progress.js';
-import { planDocument, planText, preflightVerdict, verdictText } from '../scale/plan.js';
-import { requestVerdict } from '../request-verdict.js';
+import { planDocument, planText, preflightVerdict } from '../scale/plan.js';
+import { insistAllowed, reportDryRun, requestVerdict } from '../request-verdict.js';
 
 export interface ReplaceArgs extends GuidedArgs {
   member: string;
@@ -27,7 +27,7 @@ export function repairOf(c: EtcdCluster, member: string, id: string): MemberRepa
 }
 
 export async function runReplace(args: ReplaceArgs): Promise<void> {
-  const { conn, ns, label, cluster, timeoutMs, data, c, ce } = await openGuided(args, 'plan');
+  const { conn, ns, label, cluster, timeoutMs, format, c, ce } = await openGuided(args, 'plan');
   const id = voting(cluster.status).find((m) => m.name === args.member)?.id;
   const policy = evaluateReplace({ name: args.name, member: args.member, id, status: cluster.status, generation: cluster.metadata.generation });
   const plan = planReplace(args.name, args.member, cluster.status);
@@ -36,14 +36,7 @@ export async function runReplace(args: ReplaceArgs): Promise<void> {
   if (args.dryRun) {
     let verdict = preflightVerdict(policy);
     if (verdict.allowed && id) verdict = await requestVerdict(conn, ns, args.name, Annotations.replace, `${args.member}/${id}`, policy);
-    if (data) out(await formatData(planDocument(plan, ns, verdict, { member: args.member, id }), args.output as 'json' | 'yaml'));
-    else {
-      planText(plan, ns, c, title).forEach((line) => out(line));
-      for (const w of verdict.warnings) err(ce.yellow(`Warning: ${w}`));
-      out(verdictText(verdict));
-    }
-    if (!verdict.allowed) process.exitCode = ExitCode.denied;
-    return;
+    return reportDryRun({ format, document: planDocument(plan, ns, verdict, { member: args.member, id }), lines: planText(plan, ns, c, title), verdict, ce });
   }
   if (!policy.allowed || !id) throw new CliError(policy.message ?? `denied by rule ${policy.rule}`, ExitCode.denied);
   planText(plan, ns, c, title).forEach((line) => out(line));
@@ -51,9 +44,7 @@ export async function runReplace(args: ReplaceArgs): Promise<void> {
   if (!args.yes) await confirm(`replace ${args.member}`);
 
   const request = `${args.member}/${id}`;
-  const server = await requestVerdict(conn, ns, args.name, Annotations.replace, request, policy);
-  for (const w of server.warnings) if (!policy.warnings.includes(w)) err(ce.yellow(`Warning: ${w}`));
-  if (!server.allowed) throw new CliError(server.message ?? 'denied by the API server', ExitCode.denied);
+  insistAllowed(await requestVerdict(conn, ns, args.name, Annotations.replace, request, policy), policy.warnings, ce);
   const asked = await patchClusterAnnotations(conn, ns, args.name, { [Annotations.replace]: request }, false).catch((e: unknown) => { throw explain(e, label); });
   err(`${args.name}: replacement of ${args.member} (${id}) requested`);
   if (!args.wait) {
@@ -69,8 +60,5 @@ export async function runReplace(args: ReplaceArgs): Promise<void> {
     },
   }, asked.body);
   const r = repairOf(final, args.member, id)!;
-  const took = ((Date.parse(r.completedAt!) - Date.parse(r.startedAt)) / 1000).toFixed(1);
-  out(`${args.name}: ${args.member} replaced: ${id} -> ${r.newId ?? '-'} in ${took} s; ${final.status?.readyReplicas ?? 0}/${final.spec.size} ready, phase ${final.status?.phase ?? '-'}`);
+  out(`${args.name}: ${args.member} replaced: ${id} -> ${r.newId ?? '-'} in ${tookSeconds(r)}; ${final.status?.readyReplicas ?? 0}/${final.spec.size} ready, phase ${final.status?.phase ?? '-'}`);
 }
-
-/** The API server's answer to the request as a dry run (the webhook's V8 on the live status). */

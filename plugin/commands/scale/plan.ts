@@ -13,7 +13,8 @@ export interface Verdict {
   warnings: string[];
 }
 
-export function preflightVerdict(v: PolicyVerdict): Verdict {
+/** A verdict of the shared policy (core/policy.ts, core/version-policy.ts). */
+export function preflightVerdict(v: Pick<PolicyVerdict, 'allowed' | 'rule' | 'message' | 'warnings'>): Verdict {
   return v.allowed
     ? { allowed: true, by: 'preflight', warnings: v.warnings }
     : { allowed: false, by: 'preflight', rule: v.rule, message: v.message, warnings: [] };

@@ -8,12 +8,11 @@ import { planResize, planStart, type ResizePlan } from '../../../core/resize-pla
 import { CliError, ExitCode } from '../../cli/errors.js';
 import { explain } from '../../cli/explain.js';
 import { confirm, follow, openGuided, type GuidedArgs } from '../../cli/guided.js';
-import { err, formatData, out, type Colors } from '../../cli/output.js';
+import { err, out, type Colors } from '../../cli/output.js';
 import type { Connection } from '../../kube/connection.js';
-import { KubeError } from '../../kube/http.js';
 import { getCluster, patchScale } from '../../kube/resources.js';
-import { clusterLabel } from '../status/gather.js';
-import { planDocument, planText, preflightVerdict, verdictText, type Verdict } from './plan.js';
+import { dryRunVerdict, insistAllowed, reportDryRun } from '../request-verdict.js';
+import { planDocument, planText, preflightVerdict, type Verdict } from './plan.js';
 import { progressLine, resizeDone } from './progress.js';
 
 export interface ScaleArgs extends GuidedArgs {
@@ -23,7 +22,7 @@ export interface ScaleArgs extends GuidedArgs {
 
 
 export async function runScale(args: ScaleArgs): Promise<void> {
-  const { conn, ns, label, cluster, timeoutMs, data, c, ce } = await openGuided(args, 'plan');
+  const { conn, ns, label, cluster, timeoutMs, format, c, ce } = await openGuided(args, 'plan');
   const from = cluster.spec.size;
   const to = args.replicas;
 
@@ -39,7 +38,7 @@ export async function runScale(args: ScaleArgs): Promise<void> {
     repairPolicy: cluster.spec.repair?.policy,
   });
   const plan = planResize(args.name, planStart(from, cluster.status), to, cluster.status, { replaceKept: (cluster.spec.repair?.policy ?? 'Auto') === 'Auto' });
-  if (args.dryRun) return dryRun(conn, ns, args, from, plan, policy, { c, ce, data });
+  if (args.dryRun) return dryRun(conn, ns, args, from, plan, policy, { c, ce, format });
   if (!policy.allowed) throw new CliError(policy.message ?? `denied by rule ${policy.rule}`, ExitCode.denied);
   if (to === from) {
     out(`${args.name} already wants ${to} members; nothing to change`);
@@ -52,9 +51,7 @@ export async function runScale(args: ScaleArgs): Promise<void> {
   if (!args.yes) await confirm('resize');
 
   // The webhook's verdict on the real request (it may know a lower --max-size, or a newer status).
-  const server = await serverVerdict(conn, ns, args.name, to, policy.warnings);
-  for (const w of server.warnings) if (!policy.warnings.includes(w)) err(ce.yellow(`Warning: ${w}`));
-  if (!server.allowed) throw new CliError(server.message ?? 'denied by the API server', ExitCode.denied);
+  insistAllowed(await serverVerdict(conn, ns, args.name, to, policy.warnings), policy.warnings, ce);
   const done = await patchScale(conn, ns, args.name, to, false).catch((e: unknown) => { throw explain(e, label); });
   // The generation the change produced: the controller must observe at least this one.
   const after = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
@@ -77,31 +74,17 @@ export async function runScale(args: ScaleArgs): Promise<void> {
   out(`${args.name}: resized ${from} -> ${to}; Running with ${to} voting members`);
 }
 
-interface Looks { c: Colors; ce: Colors; data: boolean }
+interface Looks { c: Colors; ce: Colors; format?: 'json' | 'yaml' }
 
 /** The plan and the verdict, and nothing changed: exit 0 when allowed, 2 when denied. */
 async function dryRun(conn: Connection, ns: string, args: ScaleArgs, from: number, plan: ResizePlan, policy: PolicyVerdict, looks: Looks): Promise<void> {
   let verdict = preflightVerdict(policy);
   // Nothing to change is nothing to ask the server about.
   if (verdict.allowed && args.replicas !== from) verdict = await serverVerdict(conn, ns, args.name, args.replicas, policy.warnings);
-  if (looks.data) {
-    out(await formatData(planDocument(plan, ns, verdict), args.output as 'json' | 'yaml'));
-  } else {
-    planText(plan, ns, looks.c).forEach((line) => out(line));
-    for (const w of verdict.warnings) err(looks.ce.yellow(`Warning: ${w}`));
-    out(verdictText(verdict));
-  }
-  if (!verdict.allowed) process.exitCode = ExitCode.denied;
+  await reportDryRun({ format: looks.format, document: planDocument(plan, ns, verdict), lines: planText(plan, ns, looks.c), verdict, ce: looks.ce });
 }
 
 /** The API server's answer to the change as a dry run: the webhook's verdict on the real request, warnings included. */
-async function serverVerdict(conn: Connection, ns: string, name: string, to: number, local: string[]): Promise<Verdict> {
-  try {
-    const dry = await patchScale(conn, ns, name, to, true);
-    return { allowed: true, by: 'server', warnings: [...local, ...dry.warnings.filter((w) => !local.includes(w))] };
-  } catch (e) {
-    if (!(e instanceof KubeError && e.kind === 'Denied')) throw explain(e, clusterLabel(ns, name));
-    const rule = /denied the request: (V\d+):/.exec(e.message)?.[1];
-    return { allowed: false, by: 'server', ...(rule ? { rule } : {}), message: e.message, warnings: [] };
-  }
+function serverVerdict(conn: Connection, ns: string, name: string, to: number, local: string[]): Promise<Verdict> {
+  return dryRunVerdict(ns, name, local, () => patchScale(conn, ns, name, to, true));
 }

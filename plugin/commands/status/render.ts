@@ -1,11 +1,17 @@
-// `kubectl etcd status NAME` as text: sections in a fixed order (Summary, Resize, Repair, Members,
+// `kubectl etcd status NAME` as text: sections in a fixed order (Summary, Resize, Repair, Upgrade, Members,
 // Conditions, Events, Warnings, Could not read), each a pure function of the view.
+import { RolloutReasons } from '../../../core/rollout.js';
+import type { Condition, MemberStatus } from '../../../core/api.js';
 import { findCondition } from '../../../core/conditions.js';
+import { membersByVersion } from '../../../core/last-upgrade.js';
+import { voting } from '../../../core/membership.js';
+import { versionOf } from '../../../core/object-rules.js';
 import { faultTolerance, quorum } from '../../../core/quorum.js';
 import { resizeRecordFor } from '../../../core/resize-record.js';
 import { age, bytes, dash, duration } from '../../cli/format.js';
 import type { Colors } from '../../cli/output.js';
 import { keyValues, table } from '../../cli/table.js';
+import { onVersionText, rolloutHeld } from '../upgrade/progress.js';
 import type { ClusterView, MemberView } from './view.js';
 
 export interface RenderOptions {
@@ -15,12 +21,24 @@ export interface RenderOptions {
 
 /** How many of the newest Events `status` shows. */
 const EVENTS_SHOWN = 10;
+/** Progressing reasons of a rollout (status-derive.ts). */
+const ROLLOUT_REASONS = new Set<string>([RolloutReasons.upgrading, RolloutReasons.rollingRestart]);
+
+/** The step reached, as Progressing says it ("Reason: message"), or `otherwise` when nothing progresses. */
+const stepOf = (p: Condition | undefined, otherwise: string) => (p?.status === 'True' ? `${p.reason}: ${p.message}` : otherwise);
+
+/** The controller has not yet seen the spec as it is now. */
+function unobserved(v: ClusterView): boolean {
+  const { metadata: meta, status: st } = v.cluster;
+  return st?.observedGeneration !== undefined && meta.generation !== undefined && st.observedGeneration < meta.generation;
+}
 
 export function renderStatus(v: ClusterView, o: RenderOptions): string {
   const sections: [string, string[]][] = [
     ['Summary', summary(v, o.colors)],
     ['Resize', resize(v)],
     ['Repair', repair(v)],
+    ['Upgrade', upgrade(v)],
     ['Members', members(v, o)],
     ['Conditions', conditions(v, o.colors)],
     ['Events', events(v, o)],
@@ -51,29 +69,27 @@ export function summary(v: ClusterView, c: Colors): string[] {
     q = `${v.quorum} of ${v.voting} (${v.healthyVoting} healthy), ${v.tolerates === 0 ? c.yellow(tol) : tol}${full}`;
   }
   const leaderId = v.members.find((m) => m.name === v.leader)?.id;
-  const running = [...new Set(v.members.map((m) => m.version).filter((x): x is string => !!x))];
-  // Only a difference is news: members on another version than asked (an upgrade under way, an image that lies).
-  const differs = running.some((r) => r !== spec.version);
-  const version = `${spec.version ?? '-'}${differs ? ` (running ${running.join(', ')})` : ''}`;
   return keyValues([
     ['Name', `${meta.name} (namespace ${meta.namespace})`],
     ['Phase', phaseColor(st?.phase, c)],
     ['Size', size],
     ['Quorum', q],
     ['Leader', v.leader ? `${v.leader}${leaderId ? ` (${leaderId})` : ''}` : c.yellow('none')],
-    ['Version', version],
+    ['Version', `${versionOf(spec)}${versionNote(versionOf(spec), v.members)}`],
+    ['Cluster version', dash(st?.clusterVersion)],
     ['Age', age(meta.creationTimestamp, v.now)],
   ]);
 }
 
 export function resize(v: ClusterView): string[] {
   const { metadata: meta, spec, status: st } = v.cluster;
-  const progressing = findCondition(st, 'Progressing');
-  const unobserved = st?.observedGeneration !== undefined && meta.generation !== undefined && st.observedGeneration < meta.generation;
-  const inProgress = progressing?.status === 'True' || (unobserved && spec.size !== st?.size);
+  const condition = findCondition(st, 'Progressing');
+  // A rollout (a version, a new pod template) is Progressing too, and never a resize: the Upgrade section shows it.
+  const progressing = condition && !ROLLOUT_REASONS.has(condition.reason) ? condition : undefined;
+  const inProgress = progressing?.status === 'True' || (unobserved(v) && spec.size !== st?.size);
   const last = st?.lastResize;
   if (inProgress) {
-    const step = progressing?.status === 'True' ? `${progressing.reason}: ${progressing.message}` : 'waiting for the controller to pick up the change';
+    const step = stepOf(progressing, 'waiting for the controller to pick up the change');
     // The resize as asked for: the controller's record of it, else (not picked up yet) the request the webhook
     // recorded. Growing to the first size is creating the cluster, not a resize.
     const open = last && !last.completedAt && last.to === spec.size ? last : undefined;
@@ -110,8 +126,7 @@ export function repair(v: ClusterView): string[] {
   const st = v.cluster.status;
   const rep = st?.lastRepair;
   const rec = st?.lastRecovery;
-  const progressing = findCondition(st, 'Progressing');
-  const step = progressing?.status === 'True' ? `${progressing.reason}: ${progressing.message}` : '-';
+  const step = stepOf(findCondition(st, 'Progressing'), '-');
   const started = (at: string) => `${at} (${age(at, v.now)} ago)`;
   const took = (from: string, to?: string) => (to ? tookText(Date.parse(to) - Date.parse(from)) : 'not completed');
   const lost = (r: NonNullable<typeof rec>) => r.lost.map((m) => `${m.member} (${m.id})`).join(', ') || 'none';
@@ -151,6 +166,52 @@ export function repair(v: ClusterView): string[] {
       ['Started', started(rec.startedAt)],
       ['Took', took(rec.startedAt, rec.completedAt)],
     ] as [string, string][] : []),
+  ]);
+}
+
+/** " (2 of 3 on 3.4.23)": members whose running version is not the one asked for; "" when none differs. */
+export function versionNote(want: string, members: Pick<MemberStatus, 'name' | 'version'>[]): string {
+  const others = [...membersByVersion(members.filter((m) => m.version && m.version !== want))];
+  if (!others.length) return '';
+  return ` (${others.map(([version, names]) => `${names.length} of ${members.length} on ${version}`).join(', ')})`;
+}
+
+/**
+ * A version change as a resize shows: in progress (status.lastUpgrade without completedAt) with the members on
+ * the new version (as they told the controller, as `upgrade --wait` counts them), the step reached and what
+ * holds it; else a spec.version the members do not run yet while the controller has not seen it or another
+ * change goes first; else the last upgrade.
+ */
+export function upgrade(v: ClusterView): string[] {
+  const { spec, status: st } = v.cluster;
+  const last = st?.lastUpgrade;
+  const progressing = findCondition(st, 'Progressing');
+  const started = (at: string) => `${at} (${age(at, v.now)} ago)`;
+  if (last && !last.completedAt) {
+    const held = rolloutHeld(st);
+    return keyValues([
+      ['In progress', `${last.from} -> ${last.to}`],
+      ['Requested by', dash(last.requestedBy)],
+      ['Started', started(last.startedAt)],
+      ['Upgraded', onVersionText(st, last.to)],
+      ['Cluster version', dash(st?.clusterVersion)],
+      ['Step', stepOf(progressing, '-')],
+      ...(held ? [[held.reason === RolloutReasons.stuck ? 'Stuck' : 'Paused', `${held.reason}: ${held.message}`] as [string, string]] : []),
+      ['Elapsed', age(last.startedAt, v.now)],
+    ]);
+  }
+  const want = versionOf(spec);
+  const behind = versionNote(want, voting(st));
+  if (behind && last?.to !== want && (unobserved(v) || progressing?.status === 'True')) {
+    // Asked for, not begun: the controller has not seen it yet, or another change goes first.
+    return keyValues([['Not started', `${want} wanted${behind}`], ['Step', stepOf(progressing, 'waiting for the controller to pick up the change')]]);
+  }
+  if (!last) return ['No upgrade recorded'];
+  return keyValues([
+    ['Last upgrade', `${last.from} -> ${last.to}`],
+    ['Requested by', dash(last.requestedBy)],
+    ['Started', started(last.startedAt)],
+    ['Took', tookText(Date.parse(last.completedAt!) - Date.parse(last.startedAt))],
   ]);
 }
 

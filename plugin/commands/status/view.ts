@@ -15,8 +15,9 @@ export interface MemberView {
   role?: Role;
   /** As the controller last saw it (status.members). */
   healthy?: boolean;
-  /** Live from etcd. */
+  /** Live from etcd, else as the member last told the controller (status.members: absent once it stops answering). */
   version?: string;
+  /** Live from etcd. */
   dbSize?: number;
   raftTerm?: number;
   raftIndex?: number;
@@ -92,7 +93,7 @@ export function buildView(inp: ViewInputs): ClusterView {
       id: m?.id ?? hex(live?.header?.member_id),
       role: m ? (m.isLearner ? 'learner' : name === leader ? 'leader' : 'follower') : undefined,
       healthy: m?.healthy,
-      version: live?.version,
+      version: live?.version ?? m?.version,
       dbSize: num(live?.dbSize),
       raftTerm: num(live?.raftTerm ?? live?.header?.raft_term),
       raftIndex,

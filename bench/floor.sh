@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The floor of the resize benchmark: the same safe steps the controller takes, done by hand with etcdctl and
-# kubectl, no operator. The objects are the controller's own (dist/controller/objects.js, owner references
-# left out since no EtcdCluster owns them), so the pods start exactly as the operator's pods do.
+# The floor of the resize and upgrade benchmarks: the same safe steps the controller takes, done by hand with
+# etcdctl and kubectl, no operator. The objects are the controller's own (dist/controller/objects.js, owner
+# references left out since no EtcdCluster owns them), so the pods start exactly as the operator's pods do.
 #
-#   resize-floor.sh --kubeconfig K --namespace NS --name NAME create [--storage 64Mi]   1 member, bootstrapped
-#   resize-floor.sh --kubeconfig K --namespace NS --name NAME resize FROM TO   one member at a time
+#   floor.sh --kubeconfig K --namespace NS --name NAME create [--storage 64Mi] [--version 3.5.16]   1 member
+#   floor.sh --kubeconfig K --namespace NS --name NAME resize FROM TO   one member at a time
+#   floor.sh --kubeconfig K --namespace NS --name NAME upgrade VERSION N   N members, one restart at a time
 #
 # Grow, per member k: etcdctl member add --learner; its start entry in ConfigMap NAME-members; StatefulSet
 # to k+1; etcdctl member promote retried until the learner has caught up; PDB minAvailable = quorum.
@@ -13,12 +14,15 @@
 # start entry dropped; StatefulSet to k; PDB minAvailable = quorum; then for each removed member: wait for
 # its pod to go, delete its PVC (a removed member's pod is not waited for before the next removal).
 # Refused steps (etcd's ~5 s reconfigure guard, a learner not in sync) are retried every 300 ms, as the
-# controller does. Progress lines go to stderr with a time stamp.
+# controller does. Upgrade: the StatefulSet's etcd image to VERSION; then per member, followers from the highest
+# ordinal down and the leader last (etcdctl move-leader to a member already restarted first): delete its pod,
+# wait until the member answers on VERSION within 100 raft entries of the leader; then wait for etcd's cluster
+# version to reach VERSION's minor. Progress lines go to stderr with a time stamp.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$root/.tools:$PATH" ETCDCTL_API=3
 
-usage() { echo "usage: $0 --kubeconfig K --namespace NS --name NAME (create | resize FROM TO)" >&2; exit 2; }
+usage() { echo "usage: $0 --kubeconfig K --namespace NS --name NAME (create | resize FROM TO | upgrade VERSION N)" >&2; exit 2; }
 kubeconfig= ns= name=
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -64,7 +68,7 @@ retry() {
   while ! out=$("$@" 2>&1); do
     tries=$((tries + 1))
     if ! grep -qiE 'in sync with leader|not healthy for reconfigure|unhealthy cluster|too many learner|leader changed|no leader|timed out|deadline|connection refused' <<<"$out" || [ $tries -ge $MAX_TRIES ]; then
-      echo "resize-floor: $what failed after $tries tries: $out" >&2
+      echo "floor: $what failed after $tries tries: $out" >&2
       return 1
     fi
     sleep "$RETRY_SLEEP"
@@ -84,15 +88,22 @@ set_entry() { # ordinal initial-cluster: the member's start entry (its etcd conf
 
 set_pdb() { k patch pdb "$name" --type merge -p "{\"spec\":{\"minAvailable\":$(quorum "$1")}}" >/dev/null; }
 
-create() { # [--storage SIZE]
+create() { # [--storage SIZE] [--version V]
   # The controller's objects for a 1-member cluster, owner references stripped.
-  local pdb_version storage=64Mi
-  [ "${1:-}" = --storage ] && storage=$2
+  local pdb_version storage=64Mi version=
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --storage) storage=$2; shift 2 ;;
+      --version) version=$2; shift 2 ;;
+      *) usage ;;
+    esac
+  done
   pdb_version=$(kubectl --kubeconfig "$kubeconfig" api-versions | grep -qx policy/v1 && echo policy/v1 || echo policy/v1beta1)
-  NS="$ns" NAME="$name" PDB="$pdb_version" STORAGE="$storage" node --input-type=module -e "
+  NS="$ns" NAME="$name" PDB="$pdb_version" STORAGE="$storage" VERSION="$version" node --input-type=module -e "
     const o = await import('$root/dist/controller/objects.js');
     const c = { apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster',
-      metadata: { name: process.env.NAME, namespace: process.env.NS, uid: 'floor' }, spec: { size: 1, storage: { size: process.env.STORAGE } } };
+      metadata: { name: process.env.NAME, namespace: process.env.NS, uid: 'floor' },
+      spec: { size: 1, storage: { size: process.env.STORAGE }, ...(process.env.VERSION ? { version: process.env.VERSION } : {}) } };
     const peer = 'http://' + process.env.NAME + '-0.' + process.env.NAME + '.' + process.env.NS + '.svc:2380';
     const entries = { [process.env.NAME + '-0']: { state: 'new', initialCluster: process.env.NAME + '-0=' + peer, addedAt: new Date().toISOString() } };
     const objs = [o.headlessService(c), o.clientService(c), o.membersConfigMap(c, entries), o.pdb(c, process.env.PDB, 1),
@@ -108,7 +119,7 @@ create() { # [--storage SIZE]
     fi
     sleep 0.3
   done
-  echo "resize-floor: $name-0 did not serve within 180 s" >&2
+  echo "floor: $name-0 did not serve within 180 s" >&2
   return 1
 }
 
@@ -119,7 +130,7 @@ grow() { # ordinal: the cluster has members 0..ordinal-1
   # ID and initial cluster from etcd's member list (as the controller does; etcdctl's output may carry retry noise).
   list=$(ectl --endpoints "$eps" member list)
   id=$(awk -F', ' -v p="$(peer_url "$n")" '$4 == p { print $1 }' <<<"$list")
-  [ -n "$id" ] || { printf "resize-floor: %s not in the member list after member add:\n%s\n" "$name-$n" "$list" >&2; return 1; }
+  [ -n "$id" ] || { printf "floor: %s not in the member list after member add:\n%s\n" "$name-$n" "$list" >&2; return 1; }
   set_entry "$n" "$(awk -F', ' '{ split($4, u, "[/.]"); printf "%s%s=%s", sep, u[3], $4; sep = "," }' <<<"$list")"
   k scale statefulset "$name" --replicas=$((n + 1)) >/dev/null
   say "StatefulSet scaled to $((n + 1))"
@@ -149,13 +160,58 @@ shrink() { # ordinal of the member to remove: the highest
 drop_data() { # ordinal of a removed member: its PVC once its pod has gone (the next removal did not wait for it)
   local n=$1
   k wait --for=delete "pod/$name-$n" --timeout=120s >/dev/null 2>&1 || true
-  k get "pod/$name-$n" >/dev/null 2>&1 && { echo "resize-floor: pod $name-$n still there after 120 s" >&2; return 1; }
+  k get "pod/$name-$n" >/dev/null 2>&1 && { echo "floor: pod $name-$n still there after 120 s" >&2; return 1; }
   k delete pvc "data-$name-$n" --wait=false >/dev/null
   say "$name-$n pod gone, PVC deleted"
 }
 
+# The member's own answer: "VERSION RAFT_INDEX" (endpoint status: ENDPOINT, ID, VERSION, DB, LEADER, LEARNER, TERM, INDEX, ...).
+member_state() { ectl --endpoints "$(client_url "$1")" endpoint status 2>/dev/null | awk -F', ' '{ print $3, $8 }'; }
+
+restart() { # ordinal version n: delete the pod, wait until the member answers on the version, caught up
+  local k=$1 version=$2 n=$3 state leader_index i
+  k delete pod "$name-$k" --wait=false >/dev/null
+  k wait --for=delete "pod/$name-$k" --timeout=120s >/dev/null 2>&1 || true
+  for ((i = 0; i < 1200; i++)); do
+    state=$(member_state "$k" || true)
+    if [ "${state%% *}" = "$version" ]; then
+      leader_index=$(ectl --endpoints "$(endpoints "$n")" endpoint status 2>/dev/null | awk -F', ' '$5 == "true" { print $8; exit }')
+      [ -n "$leader_index" ] && [ "${state##* }" -ge $((leader_index - 100)) ] && { say "$name-$k back on $version"; return 0; }
+    fi
+    sleep 0.2
+  done
+  echo "floor: $name-$k did not come back on $version within 240 s" >&2
+  return 1
+}
+
+upgrade() { # version n
+  local version=$1 n=$2 eps leader lk k i cv
+  eps=$(endpoints "$n")
+  k patch statefulset "$name" --type json -p "[{\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/image\",\"value\":\"gcr.io/etcd-development/etcd:v$version\"}]" >/dev/null
+  leader=$(leader_id "$eps")
+  for ((k = n - 1; k >= 0; k--)); do
+    [ "$(member_id "$eps" "$(peer_url "$k")")" = "$leader" ] && { lk=$k; continue; }
+    restart "$k" "$version" "$n"
+  done
+  if [ -n "${lk:-}" ]; then
+    if [ "$n" -gt 1 ]; then
+      local to=$(( lk == n - 1 ? n - 2 : n - 1 ))
+      retry "move-leader off $name-$lk" ectl --endpoints "$(client_url "$lk")" move-leader "$(member_id "$eps" "$(peer_url "$to")")" >/dev/null
+    fi
+    restart "$lk" "$version" "$n"
+  fi
+  for ((i = 0; i < 600; i++)); do
+    cv=$(curl -s --max-time 2 "$(client_url 0)/version" | jq -r .etcdcluster 2>/dev/null || true)
+    [ "${cv%.*}" = "${version%.*}" ] && { say "upgrade to $version done, cluster version $cv"; return 0; }
+    sleep 0.2
+  done
+  echo "floor: cluster version did not reach ${version%.*} within 120 s (last: $cv)" >&2
+  return 1
+}
+
 case "$1" in
   create) shift; create "$@" ;;
+  upgrade) [ $# -eq 3 ] || usage; upgrade "$2" "$3" ;;
   resize)
     [ $# -eq 3 ] || usage
     from=$2 to=$3
