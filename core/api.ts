@@ -76,9 +76,9 @@ export interface MemberStatus {
   /** Since when the member has been unhealthy without a break (RFC 3339): the clock of unhealthyAfter. */
   unhealthySince?: string;
   /**
-   * Live figures, read from the member itself (so known without quorum too) when it answers, refreshed at
-   * least every 30 s, with the time they were read: version, DB size, raft term and committed index, the
-   * revision of its store, its alarms.
+   * Live figures, read from the member itself (so known without quorum too) when it answers, with the time
+   * they were read: version, DB size, raft term and committed index, the revision of its store, its alarms.
+   * Rewritten when they moved (counters at most every 30 s, version and alarms at once), never unchanged.
    */
   version?: string;
   dbSize?: number;

@@ -26,24 +26,28 @@ export interface StatusInput {
   requests?: ResizeEventLike[];
 }
 
-/** Live figures this old are read again; younger ones are kept, so a cluster at rest writes no status. */
+/** Live figures that moved are written again once the last written are this old (never when nothing moved). */
 export const FIGURES_MAX_AGE_MS = 30_000;
 
 const FIGURE_KEYS = ['version', 'dbSize', 'raftTerm', 'raftIndex', 'revision', 'alarms', 'readAt'] as const;
 
 /**
  * A member's figures: none when it did not answer this pass (a figure it no longer serves would read as live:
- * `kubectl etcd recover` takes a member with figures for one that answers); this pass's when the last are
- * older than FIGURES_MAX_AGE_MS (or none) or its version or alarms changed, else the last.
+ * `kubectl etcd recover` takes a member with figures for one that answers). Otherwise the last written while
+ * nothing in them changed (readAt: when these values were read; a cluster at rest writes no status), or while
+ * they are younger than FIGURES_MAX_AGE_MS and only counters moved (a busy cluster's status is not rewritten
+ * every pass); a new version or alarm is written at once.
  */
 function figuresOf(m: ObservedMember, prev: MemberStatus | undefined, now: string): Partial<MemberStatus> {
   if (!m.figures) return {};
   const f = m.figures;
-  // A new version (a restart in a rollout) or a new alarm is shown at once; counters may wait.
-  const sameFacts = prev?.version === f.version && (prev.alarms ?? []).join() === f.errors.join();
-  const kept = sameFacts && prev?.readAt && Date.parse(now) - Date.parse(prev.readAt) < FIGURES_MAX_AGE_MS;
-  if (kept) return Object.fromEntries(FIGURE_KEYS.filter((k) => prev![k] !== undefined).map((k) => [k, prev![k]]));
-  return { version: f.version, dbSize: f.dbSize, raftTerm: f.raftTerm, raftIndex: f.raftIndex, revision: f.revision, ...(f.errors.length ? { alarms: f.errors } : {}), readAt: now };
+  const read: Partial<MemberStatus> = { version: f.version, dbSize: f.dbSize, raftTerm: f.raftTerm, raftIndex: f.raftIndex, revision: f.revision, ...(f.errors.length ? { alarms: f.errors } : {}) };
+  const last = prev?.readAt ? Object.fromEntries(FIGURE_KEYS.filter((k) => prev[k] !== undefined).map((k) => [k, prev[k]])) as Partial<MemberStatus> : undefined;
+  if (!last) return { ...read, readAt: now };
+  const same = (keys: readonly (keyof MemberStatus)[]) => keys.every((k) => JSON.stringify(last[k]) === JSON.stringify(read[k]));
+  const young = Date.parse(now) - Date.parse(prev!.readAt!) < FIGURES_MAX_AGE_MS;
+  if (same(['version', 'alarms']) && (young || same(['dbSize', 'raftTerm', 'raftIndex', 'revision']))) return last;
+  return { ...read, readAt: now };
 }
 
 function members(o: Observed, now: string): MemberStatus[] {

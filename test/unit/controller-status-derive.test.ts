@@ -152,7 +152,7 @@ describe('deriveStatus', () => {
     expect(statusEqual(a, c)).toBe(false);
   });
 
-  it('live figures: kept while younger than FIGURES_MAX_AGE_MS, refreshed after, gone as soon as the member stops answering', () => {
+  it('live figures: kept while younger than FIGURES_MAX_AGE_MS, refreshed after when they moved, never rewritten unchanged, gone as soon as the member stops answering', () => {
     const figures = (raftIndex: number) => ({ version: '3.5.16', dbSize: 20480, raftTerm: 2, raftIndex, revision: raftIndex - 10, errors: [] });
     const first = deriveStatus({ observed: observed([member(0, { figures: figures(100) }), member(1, { figures: figures(100) })], { status: running }), step: idle }, T);
     expect(first.members![1]).toMatchObject({ raftIndex: 100, revision: 90, readAt: T });
@@ -163,6 +163,10 @@ describe('deriveStatus', () => {
     const late = new Date(Date.parse(T) + FIGURES_MAX_AGE_MS).toISOString();
     const read = deriveStatus({ observed: observed([member(0, { figures: figures(150) }), member(1, { figures: figures(150) })], { status: first }), step: idle }, late);
     expect(read.members![1]).toMatchObject({ raftIndex: 150, readAt: late });
+    // At rest nothing moves: the figures are not rewritten, however old (a cluster at rest writes no status).
+    const rest = deriveStatus({ observed: observed([member(0, { figures: figures(100) }), member(1, { figures: figures(100) })], { status: first }), step: idle }, late);
+    expect(rest.members![1]).toMatchObject({ raftIndex: 100, readAt: T });
+    expect(statusEqual(rest, first)).toBe(true);
     // demo-1 stops answering 10 s after its figures were read: they go at once (recover takes figures for an answer).
     const gone = deriveStatus({ observed: observed([member(0, { figures: figures(120) }), member(1, { healthy: false })], { status: first }), step: idle }, soon);
     expect(gone.members![1]).toMatchObject({ name: 'demo-1', healthy: false });
