@@ -7,8 +7,8 @@ import { Annotations, type EtcdCluster } from '../../core/api.js';
 import { clientURL } from '../../core/member-naming.js';
 import { REPAIR_FAILPOINTS, type Failpoint } from '../../controller/failpoints.js';
 import { waitFor } from '../helpers/cluster.js';
-import { chaosEnv, exitWithin, progress, waitRunning, type ChaosEnv } from '../chaos/chaos-harness.js';
-import { Controllers, etcdctl, etcdctlMembers, getCluster } from './controller-harness.js';
+import { chaosEnv, exitWithin, progress, waitRunning, type ChaosEnv } from './chaos-harness.js';
+import { Controllers, etcdctl, etcdctlMembers, getCluster } from '../e2e/controller-harness.js';
 
 jest.setTimeout(15 * 60_000);
 
