@@ -190,6 +190,8 @@ export class Reconciler {
     };
     // Every pass's decision, for tracing a resize step by step (LOG_LEVEL=debug).
     log.debug({ step: step.kind }, 'message' in step ? step.message : step.kind);
+    // A begin step is its record: in status before anything else (a controller killed right after finds it).
+    if (step.kind === 'begin-repair' || step.kind === 'begin-recovery' || step.kind === 'begin-upgrade') await this.writeStatus(c, o, step, log);
     switch (step.kind) {
       case 'idle':
         return {};
@@ -359,6 +361,8 @@ export class Reconciler {
     if (statusEqual(c.status, status)) return;
     await this.kube.patchStatus(c, status);
     await this.statusEvents(c, c.status, status);
+    // What the server now holds: a second write of the same pass (a begin step's record, then the pass's status) is skipped.
+    c.status = status;
   }
 
   /** Events on transitions only, so a blocked cluster does not flood the Event stream. */

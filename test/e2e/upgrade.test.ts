@@ -9,6 +9,7 @@ import type { EtcdCluster } from '../../core/api.js';
 import { clientURL } from '../../core/member-naming.js';
 import { UPGRADE_FAILPOINTS } from '../../controller/failpoints.js';
 import { waitFor } from '../helpers/cluster.js';
+import type { AckWriter } from '../helpers/writer.js';
 import { describeReport, exitWithin, markRestarts, progress, startWriter, type ChaosEnv } from '../chaos/chaos-harness.js';
 import { Controllers, etcdctl, etcdctlLeaderId, etcdctlMembers, kubectlOf, type ControllerProcess } from './controller-harness.js';
 import { NAME, pluginEnv, type PluginEnv } from './plugin-harness.js';
@@ -24,6 +25,9 @@ let webhook: InstalledWebhook | undefined;
 const controllers = new Controllers();
 const endpoints = () => [0, 1, 2].map((k) => clientURL(NAME, p.ns, k));
 let frozen: number | undefined;
+/** Stopped in afterAll too, so a failed test leaves no timer or writer running. */
+let stopMarks: (() => void) | undefined;
+let writer: AckWriter | undefined;
 
 beforeAll(async () => {
   p = await pluginEnv('upgrade', 3, { version: FROM });
@@ -35,6 +39,8 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  stopMarks?.();
+  await writer?.stop().catch(() => undefined);
   if (frozen) process.kill(frozen, 'SIGCONT');
   await controllers.stopAll();
   await p?.close();
@@ -82,8 +88,9 @@ test('a skipped minor (3.4 -> 3.6) is denied by the webhook, naming the path to 
 test('3.4.23 -> 3.5.16 under writes: every failure point crossed, a frozen member pauses it, no write lost', async () => {
   const before = await etcdctlMembers(endpoints());
   expect(await runningVersions()).toEqual({ 'demo-0': FROM, 'demo-1': FROM, 'demo-2': FROM });
-  const writer = await startWriter(env, NAME, 'upgrade', 15 * 60_000);
-  const stopMarks = markRestarts(env, NAME, writer);
+  const w = await startWriter(env, NAME, 'upgrade', 15 * 60_000);
+  writer = w;
+  stopMarks = markRestarts(env, NAME, w);
   await new Promise((r) => setTimeout(r, 2000));
   await p.controller.stop();
   const t0 = Date.now();
@@ -105,7 +112,7 @@ test('3.4.23 -> 3.5.16 under writes: every failure point crossed, a frozen membe
   for (const [pod, uid] of Object.entries(uids)) expect((await podJson(pod)).metadata.uid).toBe(uid);
 
   // The first restart (a follower), the controller killed right after the delete.
-  writer.mark('first restart, controller dead');
+  w.mark('first restart, controller dead');
   await crashAt('after-pod-delete');
   const leader = await etcdctlLeaderId(endpoints().join(','));
   const first = await waitFor(async () => {
@@ -122,7 +129,7 @@ test('3.4.23 -> 3.5.16 under writes: every failure point crossed, a frozen membe
   const sick = [0, 1, 2].map((k) => `${NAME}-${k}`).find((m) => m !== first && before.find((x) => x.name === m)?.id !== leader)!;
   frozen = await p.tc.containerPid(p.ns, sick, 'etcd');
   process.kill(frozen, 'SIGSTOP');
-  writer.mark(`${sick} frozen`);
+  w.mark(`${sick} frozen`);
   let watcher: ControllerProcess = controllers.start(p.tc.kubeconfig, p.ns);
   const paused = await waitFor(async () => {
     const d = (await p.get()).status?.conditions?.find((c) => c.type === 'Degraded');
@@ -138,7 +145,7 @@ test('3.4.23 -> 3.5.16 under writes: every failure point crossed, a frozen membe
   // last member, then a fresh one finishes.
   process.kill(frozen, 'SIGCONT');
   frozen = undefined;
-  writer.mark(`${sick} back`);
+  w.mark(`${sick} back`);
   await crashAt('after-move-leader');
   watcher = controllers.start(p.tc.kubeconfig, p.ns);
   const done = await waitFor(async () => {
@@ -148,8 +155,10 @@ test('3.4.23 -> 3.5.16 under writes: every failure point crossed, a frozen membe
   const took = (Date.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 2000));
   stopMarks();
-  const report = await writer.stop();
-  const missing = await writer.verify(endpoints()[0]);
+  stopMarks = undefined;
+  writer = undefined;
+  const report = await w.stop();
+  const missing = await w.verify(endpoints()[0]);
   progress('upgrade', describeReport(report, missing));
   console.log(`upgrade e2e: ${FROM} -> ${TO} with 4 controller kills and a pause took ${took.toFixed(1)} s; longest failure window per phase (ms): ${JSON.stringify(report.longestWindowMs)}`);
   expect(report.acknowledged).toBeGreaterThan(1000);

@@ -1,7 +1,7 @@
 // Reading the parts of untrusted request objects the policy needs. The API server sends schema-valid
 // objects, but nothing a client sends may crash a processor, so every field is checked for its type.
 import { field, isPlainObject, stringField, type AdmissionRequest } from '../../core/admission-review.js';
-import { Annotations, type Condition, type EtcdClusterStatus, type LastResize, type MemberRepair, type MemberStatus } from '../../core/api.js';
+import { Annotations, type Condition, type EtcdClusterStatus, type LastResize, type LastUpgrade, type MemberRepair, type MemberStatus, type Recovery } from '../../core/api.js';
 import type { PolicyVerdict } from '../../core/policy.js';
 import type { ClusterRef } from '../resize-events.js';
 import type { Decision, ProcessorContext } from './types.js';
@@ -38,7 +38,14 @@ export function statusOf(object: unknown): EtcdClusterStatus | undefined {
   const lastResize = isPlainObject(last) && typeof last.from === 'number' && typeof last.to === 'number' ? last as unknown as LastResize : undefined;
   const rp = s.lastRepair;
   const lastRepair = isPlainObject(rp) && typeof rp.member === 'string' && typeof rp.startedAt === 'string' ? rp as unknown as MemberRepair : undefined;
-  return { observedGeneration: numberField(s, 'observedGeneration'), members, conditions, lastResize, lastRepair, leader: stringField(s, 'leader') };
+  const rc = s.lastRecovery;
+  const lastRecovery = isPlainObject(rc) && typeof rc.member === 'string' && typeof rc.startedAt === 'string' ? rc as unknown as Recovery : undefined;
+  const up = s.lastUpgrade;
+  const lastUpgrade = isPlainObject(up) && typeof up.from === 'string' && typeof up.to === 'string' && typeof up.startedAt === 'string' ? up as unknown as LastUpgrade : undefined;
+  return {
+    observedGeneration: numberField(s, 'observedGeneration'), members, conditions, lastResize, lastRepair, lastRecovery, lastUpgrade,
+    leader: stringField(s, 'leader'), clusterVersion: stringField(s, 'clusterVersion'),
+  };
 }
 
 function isMember(m: unknown): m is MemberStatus {
