@@ -190,7 +190,8 @@ export class Reconciler {
     };
     // Every pass's decision, for tracing a resize step by step (LOG_LEVEL=debug).
     log.debug({ step: step.kind }, 'message' in step ? step.message : step.kind);
-    // A begin step is its record: in status before anything else (a controller killed right after finds it).
+    // A begin step is its record (and its Event): in status before anything else, so a controller killed right
+    // after finds it.
     if (step.kind === 'begin-repair' || step.kind === 'begin-recovery' || step.kind === 'begin-upgrade') await this.writeStatus(c, o, step, log);
     switch (step.kind) {
       case 'idle':
@@ -277,8 +278,8 @@ export class Reconciler {
       case 'begin-upgrade': {
         const u = step.upgrade;
         log.info({ from: u.from, to: u.to, requestedBy: u.requestedBy }, 'upgrade begins');
-        fp('after-upgrade-begin');
         await this.event(c, 'Normal', 'UpgradeStarted', `upgrading etcd ${u.from} -> ${u.to}${u.requestedBy ? ` (requested by ${u.requestedBy})` : ''}: one member at a time, followers first, the leader last`);
+        fp('after-upgrade-begin');
         return done(step.kind);
       }
       case 'update-statefulset':
@@ -289,16 +290,16 @@ export class Reconciler {
       case 'begin-repair': {
         const r = step.repair;
         log.warn({ member: r.member, id: r.oldId, reason: r.reason }, r.message);
-        fp('after-repair-begin');
         await this.event(c, 'Warning', 'MemberReplacing', `replacing ${r.member} (${r.oldId}), ${r.reason}: ${r.message}; it is removed and added again as a new learner`);
+        fp('after-repair-begin');
         return done(step.kind);
       }
       case 'begin-recovery': {
         const r = step.recovery;
         log.warn({ member: r.member, id: r.id, raftIndex: r.raftIndex, lost: r.lost }, 'recovering from lost quorum');
-        fp('after-recovery-begin');
         const lost = r.lost.map((m) => `${m.member}${m.raftIndex !== undefined ? ` (index ${m.raftIndex}, revision ${m.revision})` : ' (unreachable)'}`).join(', ');
         await this.event(c, 'Warning', 'RecoveryStarted', `recovering from lost quorum from ${r.member} (${r.id}, index ${r.raftIndex}, revision ${r.revision})${r.requestedBy ? `, requested by ${r.requestedBy}` : ''}; discarding the data of ${lost || 'no other member'}`);
+        fp('after-recovery-begin');
         return done(step.kind);
       }
       case 'delete-pod':
