@@ -61,7 +61,7 @@ describe('kubectl-etcd against a stand-in API server', () => {
     });
     const r = await run(BIN, ['status', 'demo'], kubeconfig);
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n').filter((l) => /^\S/.test(l))).toEqual(['Summary', 'Resize', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
+    expect(r.stdout.split('\n').filter((l) => /^\S/.test(l))).toEqual(['Summary', 'Resize', 'Repair', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
     expect(r.stdout).toMatch(/demo-1\s+91bc3c398fb3c146\s+follower\s+healthy\s+3\.4\.23\s+24 KiB\s+4\s+90\s+10\s+yes/);
     expect(r.stdout).toMatch(/demo-2\s+fd422379fda50e48\s+follower\s+healthy\s+-\s+-\s+-\s+-\s+-\s+yes/);
     expect(r.stdout).toMatch(/- demo-2 \(etcd status via the pod proxy\): .*connection refused/);
