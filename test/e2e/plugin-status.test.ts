@@ -22,7 +22,7 @@ test('status NAME: every section, with live figures read from etcd through the p
   const r = await p.etcd(['status', NAME, '-n', p.ns]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(r.stdout.split('\n').filter((l) => /^\S/.test(l))).toEqual(['Summary', 'Resize', 'Members', 'Conditions', 'Events', 'Warnings']);
+  expect(r.stdout.split('\n').filter((l) => /^\S/.test(l))).toEqual(['Summary', 'Resize', 'Repair', 'Members', 'Conditions', 'Events', 'Warnings']);
   expect(r.stdout).toMatch(/Phase:\s+Running/);
   expect(r.stdout).toMatch(/Quorum:\s+1 of 1 \(1 healthy\), tolerates 0 failures now/);
   // Version, DB size, term and index come only from etcd itself.
