@@ -114,10 +114,13 @@ it.each(plan)('finishes after a SIGKILL at %s (%s)', async (fp, operation) => {
     const [a, b] = [0, 1, 2].filter((j) => j !== k);
     const survivor = await idOf(`${NAME}-${k}`);
     const lost = [await idOf(`${NAME}-${a}`), await idOf(`${NAME}-${b}`)];
+    // A controller sees the loss (status must say QuorumLost before recover is allowed), then goes.
+    const watcher = launch();
     await loseDisk(a);
     await loseDisk(b);
     await waitFor(async () => (await getCluster(env.kubectl, env.ns, NAME)).status?.conditions?.some((c) => c.type === 'Available' && c.reason === 'QuorumLost'),
       { timeoutMs: 180_000, intervalMs: 1000, what: 'Available False, QuorumLost' });
+    await watcher.stop();
     await crashAt(fp, () => annotate(Annotations.recover, `${NAME}-${k}/${survivor}`));
     await healed((c) => c.status?.lastRecovery?.id === survivor && !!c.status.lastRecovery.completedAt, lost);
     expect(await idOf(`${NAME}-${k}`)).toBe(survivor);
