@@ -1,7 +1,7 @@
 // One "done" check for a resize, the same for the operator and for the by-hand floor, read from etcd and
 // Kubernetes (never from the operator's status): exactly `size` started voting members and no learner in
 // the leader's member list, pods NAME-0..size-1 all Ready and none deleting, the StatefulSet at `size`,
-// and exactly `size` PVCs.
+// and exactly `size` PVCs (none for an emptyDir cluster).
 import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { CLUSTER_LABEL } from '../core/api.js';
 import { clientURL } from '../core/member-naming.js';
@@ -28,7 +28,9 @@ export async function notConverged(kube: Kube, namespace: string, name: string, 
   const unready = pods.items.filter((p) => p.metadata?.deletionTimestamp || !p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   if (unready.length) return `pods not ready: ${unready.map((p) => p.metadata!.name).join(',')}`;
   if (sts.spec?.replicas !== size) return `StatefulSet replicas ${sts.spec?.replicas}`;
-  if (pvcs.items.length !== size) return `${pvcs.items.length} PVCs`;
+  // An emptyDir cluster (no volume claim template) has no PVCs.
+  const wantPvcs = sts.spec?.volumeClaimTemplates?.length ? size : 0;
+  if (pvcs.items.length !== wantPvcs) return `${pvcs.items.length} PVCs (want ${wantPvcs})`;
   const view = await etcd.observe(Array.from({ length: size + 2 }, (_, k) => clientURL(name, namespace, k)));
   if (!view.authoritative || !view.members) return `etcd: ${view.problem ?? 'no leader'}`;
   const voting = view.members.filter((m) => !m.isLearner && m.name !== '');
