@@ -1,11 +1,12 @@
-// Reliability: a 5-member cluster upgraded from etcd 3.4.23 to 3.5.16 under the acknowledged-write checker
-// (200 puts/s through the client Service), the controller a host process, nothing else going wrong: every
+// Reliability: a 5-member cluster upgraded from etcd 3.4.23 to 3.5.16 with `kubectl etcd upgrade` under the
+// acknowledged-write checker (200 puts/s through the client Service), the controller a host process: every
 // acknowledged write reads back, the failure window of each member's restart is reported, and every member
 // runs 3.5.16 under its old ID with etcd's cluster version 3.5. (The 3-member upgrade with the controller
 // killed at every failure point and a member frozen mid-rollout is test/e2e/upgrade.test.ts.)
 import { jest } from '@jest/globals';
 import { clientURL } from '../../core/member-naming.js';
-import { waitFor } from '../helpers/cluster.js';
+import { resolve } from 'node:path';
+import { ROOT, run, waitFor } from '../helpers/cluster.js';
 import { Controllers, etcdctl, etcdctlMembers, getCluster } from '../e2e/controller-harness.js';
 import { chaosEnv, describeReport, markRestarts, progress, startWriter, waitRunning, type ChaosEnv } from './chaos-harness.js';
 
@@ -38,7 +39,13 @@ it('upgrades 5 members 3.4.23 -> 3.5.16 one at a time, leader last, losing no ac
   const stopMarks = markRestarts(env, NAME, writer);
   await new Promise((r) => setTimeout(r, 2000));
   const t0 = Date.now();
-  await env.kubectl(['-n', env.ns, 'patch', 'etcdcluster', NAME, '--type', 'merge', '-p', JSON.stringify({ spec: { version: TO } })]);
+  // As a user would: `kubectl etcd upgrade` (plan, server dry run, change, progress until done).
+  const r = await run('kubectl', ['etcd', 'upgrade', NAME, '-n', env.ns, '--version', TO, '--yes', '--timeout', '15m'], {
+    env: { KUBECONFIG: env.tc.kubeconfig, PATH: `${resolve(ROOT, 'bin')}:${process.env.PATH}`, NO_COLOR: '1' }, timeoutMs: 16 * 60_000,
+  });
+  expect({ code: r.code, stderr: r.code ? r.stderr : '' }).toEqual({ code: 0, stderr: '' });
+  expect(r.stdout).toContain(`Plan: upgrade ${NAME} (namespace ${env.ns}) from etcd ${FROM} to ${TO}`);
+  expect(r.stdout).toMatch(new RegExp(`${NAME}: upgraded ${FROM.replace(/\./g, '\\.')} -> ${TO.replace(/\./g, '\\.')}; 5 members on ${TO.replace(/\./g, '\\.')}, cluster version 3\\.5\\.0`));
   const done = await waitFor(async () => {
     const c = await getCluster(env.kubectl, env.ns, NAME);
     return c.status?.lastUpgrade?.to === TO && c.status.lastUpgrade.completedAt && c.status.phase === 'Running' ? c : undefined;
