@@ -130,7 +130,7 @@ beforeAll(async () => {
   const applied = await cluster.kubectl(['apply', '-n', ns, '-f', '-'], { input: manifest(ns) });
   expect(applied.stderr).toBe('');
   expect(applied.code).toBe(0);
-}, TEST_MS);
+}, 2 * TEST_MS); // a cold instance: cluster-up may take up to 300 s with another starting beside it
 
 afterAll(async () => {
   if (ns) await cluster.deleteNamespace(ns);

@@ -60,7 +60,7 @@ function httpsGetFrom(ip: string, port: number, path: string): Promise<{ status:
 beforeAll(async () => {
   cluster = await useTestCluster();
   ns = await cluster.createNamespace('lc-pods');
-}, TEST_MS);
+}, 2 * TEST_MS); // a cold instance: cluster-up may take up to 300 s with another starting beside it
 
 afterAll(async () => {
   if (ns) await cluster.deleteNamespace(ns);

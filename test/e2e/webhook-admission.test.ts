@@ -31,7 +31,7 @@ beforeAll(async () => {
   await tc.installCrd();
   ns = await tc.createNamespace('wh');
   webhook = await installWebhook(tc, ns, ns);
-}, 300_000);
+}, 480_000);
 
 afterAll(async () => {
   if (ns) await tc.deleteNamespace(ns);

@@ -111,10 +111,10 @@ export async function useTestCluster(variant?: string): Promise<TestCluster> {
     await waitFor(async () => (await status()).code === 0, { timeoutMs: 90000, intervalMs: 1000, what: `local cluster "${name}" to be healthy` });
   } else if (first.code !== 0) {
     // cluster-up serialises on the instance lock: of concurrent callers one starts it, the others find it running.
-    let up = await run('bash', [script('cluster-up.sh'), '--name', name], { timeoutMs: 180000 });
+    let up = await run('bash', [script('cluster-up.sh'), '--name', name], { timeoutMs: 300000 });
     if (up.code !== 0 && /partially running/.test(up.stderr)) {
       await run('bash', [script('cluster-down.sh'), '--name', name], { timeoutMs: 120000 });
-      up = await run('bash', [script('cluster-up.sh'), '--name', name], { timeoutMs: 180000 });
+      up = await run('bash', [script('cluster-up.sh'), '--name', name], { timeoutMs: 300000 });
     }
     if (up.code !== 0) throw new Error(`cluster-up --name ${name} failed (exit ${up.code}):\n${up.stdout}${up.stderr}`);
     if (!/already running/.test(up.stdout)) {
