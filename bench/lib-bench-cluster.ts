@@ -64,7 +64,7 @@ export async function benchCluster(variant?: string): Promise<BenchCluster> {
   const status = await run('bash', [script('cluster-status.sh'), '--name', name], { timeoutMs: 30_000 });
   const wasRunning = status.code === 0;
   if (!wasRunning) {
-    const up = await run('bash', [script('cluster-up.sh'), '--name', name], { timeoutMs: 180_000 });
+    const up = await run('bash', [script('cluster-up.sh'), '--name', name], { timeoutMs: 300_000 });
     if (up.code !== 0) throw new Error(`cluster-up --name ${name} failed (exit ${up.code}):\n${up.stdout}${up.stderr}`);
   }
   const kubeconfig = join(ROOT, '.local/clusters', name, 'kubeconfig');
