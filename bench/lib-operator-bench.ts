@@ -37,7 +37,7 @@ export async function getCluster(bc: BenchCluster, ns: string, name: string): Pr
 }
 
 /** The last lines of the deployed controller pods' logs. */
-export async function controllerLogTail(bc: BenchCluster, lines: number): Promise<string> {
+async function controllerLogTail(bc: BenchCluster, lines: number): Promise<string> {
   const r = await bc.kubectl(['-n', 'etcd-operator-system', 'logs', '-l', 'app.kubernetes.io/name=etcd-controller', '--prefix', `--tail=${lines}`, '--request-timeout=10s']);
   return r.code === 0 ? r.stdout : `(kubectl logs failed: ${r.stderr.trim()})`;
 }
@@ -56,4 +56,23 @@ export function runOperatorBench(name: string, body: (bc: BenchCluster) => Promi
     console.error(`${name}: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });
+}
+
+/**
+ * One round in fresh namespaces (so no pod DNS name is reused with a new address): the operator's
+ * (`<prefix>-op`, cluster "op") and the floor's (`<prefix>-floor`); on a failure, op's status and the controller's
+ * last log lines are printed; both namespaces go afterwards.
+ */
+export async function inRoundNamespaces(bc: BenchCluster, prefix: string, body: (opNs: string, floorNs: string) => Promise<void>): Promise<void> {
+  const opNs = await bc.createNamespace(`${prefix}-op`);
+  const floorNs = await bc.createNamespace(`${prefix}-floor`);
+  try {
+    await body(opNs, floorNs);
+  } catch (err) {
+    const c = await getCluster(bc, opNs, 'op').catch(() => undefined);
+    console.error(`EtcdCluster op status: ${JSON.stringify(c?.status)}\ncontroller log tail:\n${await controllerLogTail(bc, 15)}`);
+    throw err;
+  } finally {
+    await Promise.all([bc.deleteNamespace(opNs), bc.deleteNamespace(floorNs)]);
+  }
 }

@@ -14,7 +14,7 @@ import { GROUP, PLURAL, VERSION } from '../core/api.js';
 import { clientURL } from '../core/member-naming.js';
 import { until, type BenchCluster } from './lib-bench-cluster.js';
 import { notConverged } from './lib-converged.js';
-import { controllerLogTail, floor, getCluster, median, runOperatorBench, seconds } from './lib-operator-bench.js';
+import { floor, getCluster, inRoundNamespaces, median, runOperatorBench, seconds } from './lib-operator-bench.js';
 
 const STEPS: [number, number][] = [[1, 3], [3, 5], [5, 3], [3, 1]];
 const ROUNDS = Number(process.env.ETCDOP_BENCH_ROUNDS ?? 2);
@@ -55,9 +55,7 @@ async function loadData(ns: string, name: string, mb: number): Promise<void> {
  * operator's cluster and the floor's twin created, `dataMb` loaded into both, then the four steps.
  */
 async function runRound(bc: BenchCluster, dataMb: number, round: number, times: Map<string, StepTime[]>): Promise<void> {
-  const opNs = await bc.createNamespace('bench-resize-op');
-  const floorNs = await bc.createNamespace('bench-resize-floor');
-  try {
+  await inRoundNamespaces(bc, 'bench-resize', async (opNs, floorNs) => {
     const created = await bc.kubectl(['-n', opNs, 'apply', '-f', '-'],
       JSON.stringify({ apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdCluster', metadata: { name: 'op' }, spec: { size: 1, storage: { size: STORAGE } } }));
     if (created.code !== 0) throw new Error(`creating EtcdCluster op: ${created.stderr}`);
@@ -94,13 +92,7 @@ async function runRound(bc: BenchCluster, dataMb: number, round: number, times: 
       times.set(key, [...(times.get(key) ?? []), t]);
       console.log(`  [${dataMb} MiB] round ${round + 1} ${key}: operator ${seconds(t.op)} s (status Running at ${seconds(t.opStatus)} s), floor ${seconds(t.floor)} s, ratio ${(t.op / t.floor).toFixed(2)}x${t.catchUp.length ? `; floor learner pod start + catch-up ${t.catchUp.map((x) => `${x.toFixed(2)} s`).join(', ')}` : ''}`);
     }
-  } catch (err) {
-    const c = await getCluster(bc, opNs, 'op').catch(() => undefined);
-    console.error(`EtcdCluster op status: ${JSON.stringify(c?.status)}\ncontroller log tail:\n${await controllerLogTail(bc, 15)}`);
-    throw err;
-  } finally {
-    await Promise.all([bc.deleteNamespace(opNs), bc.deleteNamespace(floorNs)]);
-  }
+  });
 }
 
 function report(dataMb: number, times: Map<string, StepTime[]>): boolean {

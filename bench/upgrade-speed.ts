@@ -12,7 +12,7 @@ import { clientURL } from '../core/member-naming.js';
 import { EtcdAdmin } from '../controller/etcd-admin.js';
 import { until, type BenchCluster } from './lib-bench-cluster.js';
 import { notConverged } from './lib-converged.js';
-import { controllerLogTail, floor, getCluster, median, runOperatorBench, seconds } from './lib-operator-bench.js';
+import { floor, getCluster, inRoundNamespaces, median, runOperatorBench, seconds } from './lib-operator-bench.js';
 
 const FROM = '3.4.23';
 const TO = '3.5.16';
@@ -36,9 +36,7 @@ async function upgraded(bc: BenchCluster, ns: string, name: string, n: number, t
 }
 
 async function runRound(bc: BenchCluster, n: number, round: number, times: Map<number, Times[]>): Promise<void> {
-  const opNs = await bc.createNamespace('bench-upgrade-op');
-  const floorNs = await bc.createNamespace('bench-upgrade-floor');
-  try {
+  await inRoundNamespaces(bc, 'bench-upgrade', async (opNs, floorNs) => {
     const created = await bc.kubectl(['-n', opNs, 'apply', '-f', '-'],
       JSON.stringify({ apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdCluster', metadata: { name: 'op' }, spec: { size: n, version: FROM, storage: { size: STORAGE } } }));
     if (created.code !== 0) throw new Error(`creating EtcdCluster op: ${created.stderr}`);
@@ -73,13 +71,7 @@ async function runRound(bc: BenchCluster, n: number, round: number, times: Map<n
     if (round % 2 === 0) { await operator(); await byHand(); } else { await byHand(); await operator(); }
     times.set(n, [...(times.get(n) ?? []), t]);
     console.log(`  round ${round + 1}, ${n} members: operator ${seconds(t.op)} s (status completed at ${seconds(t.opStatus)} s), floor ${seconds(t.floor)} s, ratio ${(t.op / t.floor).toFixed(2)}x`);
-  } catch (err) {
-    const c = await getCluster(bc, opNs, 'op').catch(() => undefined);
-    console.error(`EtcdCluster op status: ${JSON.stringify(c?.status)}\ncontroller log tail:\n${await controllerLogTail(bc, 15)}`);
-    throw err;
-  } finally {
-    await Promise.all([bc.deleteNamespace(opNs), bc.deleteNamespace(floorNs)]);
-  }
+  });
 }
 
 runOperatorBench('upgrade-speed', async (bc) => {
