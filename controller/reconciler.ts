@@ -272,8 +272,8 @@ export class Reconciler {
       }
       case 'move-leader':
         await this.etcd.moveLeader(this.leaderEndpoint(view), step.to.id);
-        fp('after-move-leader');
         await this.event(c, 'Normal', 'LeaderMoved', `moved leadership from ${step.from.name} to ${step.to.name} ${step.why}`);
+        fp('after-move-leader');
         return done(step.kind);
       case 'begin-upgrade': {
         const u = step.upgrade;
@@ -311,8 +311,9 @@ export class Reconciler {
           if (!isNotFound(err)) throw err;
         }
         log.info({ pod: step.pod, force: step.force }, step.message);
-        fp('after-pod-delete');
+        // The Event with the act: a controller killed right after leaves no restart unannounced.
         await this.event(c, step.force ? 'Warning' : 'Normal', step.force ? 'PodForceDeleted' : 'PodRestarted', step.message);
+        fp('after-pod-delete');
         return done(step.kind);
       case 'remove-member':
         await this.etcd.remove(this.leaderEndpoint(view), step.member.id);
