@@ -39,8 +39,8 @@ export function upgradeInProgress(c: EtcdCluster): LastUpgrade | undefined {
 }
 
 /** A pod made from an older template than the StatefulSet's current one (or from none we know). */
-export function outdated(k: Known, pod: ObservedPod): boolean {
-  return pod.templateHash !== k.o.statefulSet?.templateHash;
+export function outdated(o: Observed, pod: ObservedPod): boolean {
+  return pod.templateHash !== o.statefulSet?.templateHash;
 }
 
 const podOf = (k: Known, m: Ours) => k.o.pods.find((p) => p.ordinal === m.ordinal);
@@ -63,7 +63,7 @@ export function rollout(k: Known): Step | undefined {
   if (sts.templateOutdated) {
     return { kind: 'update-statefulset', message: open ? `etcd ${open.to} in the pod template (upgrade from ${open.from})` : 'the pod template changed' };
   }
-  const stale = k.mine.filter((m) => { const p = podOf(k, m); return !p || outdated(k, p); });
+  const stale = k.mine.filter((m) => { const p = podOf(k, m); return !p || outdated(o, p); });
   if (!stale.length) return open ? clusterVersionWait(k, open) : undefined;
   return rollNext(k, stale, open);
 }
@@ -168,5 +168,5 @@ export function rolloutPending(o: Observed): boolean {
   const sts = o.statefulSet;
   if (!sts) return false;
   if (sts.templateOutdated) return true;
-  return o.pods.some((p) => !p.deleting && p.ordinal < sts.replicas && p.templateHash !== sts.templateHash);
+  return o.pods.some((p) => !p.deleting && p.ordinal < sts.replicas && outdated(o, p));
 }
