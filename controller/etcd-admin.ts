@@ -58,12 +58,12 @@ export class EtcdAdmin {
   }
 
   /** Run fn with a client bound to exactly one endpoint, closed afterwards. */
-  async withClient<T>(endpoint: string, fn: (client: Etcd3) => Promise<T>): Promise<T> {
+  async withClient<T>(endpoint: string, fn: (client: Etcd3) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     const client = new Etcd3({
       hosts: [endpoint],
-      dialTimeout: this.timeoutMs,
+      dialTimeout: timeoutMs,
       faultHandling: { global: noop, host: () => noop },
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.timeoutMs }),
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     });
     try {
       return await fn(client);
@@ -72,8 +72,8 @@ export class EtcdAdmin {
     }
   }
 
-  async status(endpoint: string): Promise<EndpointStatus> {
-    const s: IStatusResponse = await this.withClient(endpoint, (c) => c.maintenance.status());
+  async status(endpoint: string, timeoutMs = this.timeoutMs): Promise<EndpointStatus> {
+    const s: IStatusResponse = await this.withClient(endpoint, (c) => c.maintenance.status(), timeoutMs);
     const leader = s.leader && s.leader !== '0' ? memberIdHex(s.leader) : undefined;
     return {
       endpoint,
@@ -89,8 +89,23 @@ export class EtcdAdmin {
     };
   }
 
-  async memberList(endpoint: string): Promise<EtcdMember[]> {
-    const res = await this.withClient(endpoint, (c) => c.cluster.memberList({}));
+  /**
+   * A member that was healthy and misses the deadline is asked once more with twice the time: on a loaded node a
+   * new connection alone can take longer than one deadline, and one slow answer must not show a healthy member
+   * unhealthy (status writes, Events, a blocked resize). A refused connection is an answer and is not asked
+   * again; a member already seen not answering is not waited for twice, so every pass stays short.
+   */
+  private async patiently<T>(patient: boolean, call: (timeoutMs: number) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.timeoutMs);
+    } catch (err) {
+      if (!patient || !isDeadline(err)) throw err;
+      return call(2 * this.timeoutMs);
+    }
+  }
+
+  async memberList(endpoint: string, timeoutMs = this.timeoutMs): Promise<EtcdMember[]> {
+    const res = await this.withClient(endpoint, (c) => c.cluster.memberList({}), timeoutMs);
     return (res.members ?? []).map((m) => ({
       id: memberIdHex(m.ID),
       name: m.name ?? '',
@@ -101,11 +116,12 @@ export class EtcdAdmin {
   }
 
   /**
-   * Ask every endpoint for its status, then the leader for the member list. A member that was removed
-   * may still run with a stale view, so the list is taken from the member that is leader in the highest term.
+   * Ask every endpoint for its status, then the leader for the member list (those in healthyBefore patiently). A
+   * member that was removed may still run with a stale view, so the list is taken from the member that is leader
+   * in the highest term.
    */
-  async observe(endpoints: string[]): Promise<EtcdView> {
-    const answers = await Promise.allSettled(endpoints.map((e) => this.status(e)));
+  async observe(endpoints: string[], healthyBefore: ReadonlySet<string> = new Set()): Promise<EtcdView> {
+    const answers = await Promise.allSettled(endpoints.map((e) => this.patiently(healthyBefore.has(e), (ms) => this.status(e, ms))));
     const status = new Map<string, EndpointStatus>();
     for (const a of answers) if (a.status === 'fulfilled') status.set(a.value.id, a.value);
     const leaders = [...status.values()]
@@ -113,7 +129,11 @@ export class EtcdAdmin {
       .sort((a, b) => (a.raftTerm === b.raftTerm ? 0 : a.raftTerm > b.raftTerm ? -1 : 1));
     for (const leader of leaders) {
       try {
-        const [members, clusterVersion] = await Promise.all([this.memberList(leader.endpoint), this.clusterVersion(leader.endpoint)]);
+        const patient = healthyBefore.has(leader.endpoint);
+        const [members, clusterVersion] = await Promise.all([
+          this.patiently(patient, (ms) => this.memberList(leader.endpoint, ms)),
+          this.clusterVersion(leader.endpoint, patient ? 2 * this.timeoutMs : this.timeoutMs),
+        ]);
         return { members, authoritative: true, leaderId: leader.id, status, clusterVersion };
       } catch {
         // Leadership moved or the leader died between the two calls: try the next candidate, then any member.
@@ -138,9 +158,9 @@ export class EtcdAdmin {
    * etcd's cluster version ("3.5.0"), from the member's HTTP /version (the gRPC API does not carry it); the
    * same port serves both. Undefined when it does not answer in time: a figure, never a reason to fail a pass.
    */
-  async clusterVersion(endpoint: string): Promise<string | undefined> {
+  async clusterVersion(endpoint: string, timeoutMs = this.timeoutMs): Promise<string | undefined> {
     try {
-      const res = await fetch(new URL('/version', endpoint), { signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await fetch(new URL('/version', endpoint), { signal: AbortSignal.timeout(timeoutMs) });
       const body = (await res.json()) as { etcdcluster?: unknown };
       return typeof body.etcdcluster === 'string' && body.etcdcluster !== 'not_decided' ? body.etcdcluster : undefined;
     } catch {
@@ -175,6 +195,11 @@ export function isTransientRefusal(err: unknown): boolean {
   return /in sync with leader|not healthy for reconfigure|unhealthy cluster|too many learner|leader changed|no leader|bad leader transferee|timed out|deadline/i.test(
     msg,
   );
+}
+
+/** The call ran out of time (the member may be slow, not gone). */
+export function isDeadline(err: unknown): boolean {
+  return /deadline|timed out|timeout/i.test(err instanceof Error ? `${err.name} ${err.message}` : String(err));
 }
 
 export function isLearnerNotInSync(err: unknown): boolean {

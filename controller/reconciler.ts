@@ -141,7 +141,9 @@ export class Reconciler {
       if (k !== undefined) ordinals.add(k);
     }
     const endpoints = [...ordinals].sort((a, b) => a - b).map((k) => clientURL(name, namespace, k));
-    const view = await this.etcd.observe(endpoints);
+    // Members status last showed healthy get a second, longer try when slow (EtcdAdmin.observe).
+    const healthyBefore = (cluster.status?.members ?? []).filter((m) => m.healthy).map((m) => ordinalFromPeerURL(name, namespace, m.peerURL ?? ''));
+    const view = await this.etcd.observe(endpoints, new Set(healthyBefore.filter((k) => k !== undefined).map((k) => clientURL(name, namespace, k))));
 
     let memberEntries: Record<string, MemberStartEntry> | undefined;
     if (cm) {
@@ -192,7 +194,7 @@ export class Reconciler {
     log.debug({ step: step.kind }, 'message' in step ? step.message : step.kind);
     // A begin step is its record (and its Event): in status before anything else, so a controller killed right
     // after finds it.
-    if (step.kind === 'begin-repair' || step.kind === 'begin-recovery' || step.kind === 'begin-upgrade') await this.writeStatus(c, o, step, log);
+    if (step.kind === 'begin-repair' || step.kind === 'queue-repair' || step.kind === 'begin-recovery' || step.kind === 'begin-upgrade') await this.writeStatus(c, o, step, log);
     switch (step.kind) {
       case 'idle':
         return {};
@@ -294,6 +296,10 @@ export class Reconciler {
         fp('after-repair-begin');
         return done(step.kind);
       }
+      case 'queue-repair':
+        log.warn({ member: step.repair.member, id: step.repair.oldId, reason: step.repair.reason }, step.message);
+        await this.event(c, 'Warning', 'ReplacementQueued', step.message);
+        return done(step.kind);
       case 'begin-recovery': {
         const r = step.recovery;
         log.warn({ member: r.member, id: r.id, raftIndex: r.raftIndex, lost: r.lost }, 'recovering from lost quorum');

@@ -167,6 +167,8 @@ export interface EtcdClusterStatus {
   conditions?: Condition[];
   lastResize?: LastResize;
   lastRepair?: MemberRepair;
+  /** Members removed ahead of their replacement (core/repair.ts removeAhead), replaced in turn after lastRepair. */
+  pendingRepairs?: MemberRepair[];
   lastRecovery?: Recovery;
   lastUpgrade?: LastUpgrade;
   /** etcd's cluster version ("3.5.0"): the minor every member runs, which moves only once all of them run it. */

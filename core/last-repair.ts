@@ -1,6 +1,7 @@
 // status.lastRepair (SPEC.md, "Self-healing"), pure: one record per replacement, begun by the controller's
 // begin-repair step and completed once, when the member at the replaced ordinal is a healthy voting member
-// under a new ID with its pod Ready. A restarted controller carries on from the record in status.
+// under a new ID with its pod Ready. A restarted controller carries on from the record in status. Members removed
+// ahead of their replacement wait in status.pendingRepairs.
 import type { MemberRepair } from './api.js';
 import type { ObservedMember, Step } from './reconcile-step.js';
 
@@ -31,4 +32,16 @@ export function nextLastRepair(i: LastRepairInput): MemberRepair | undefined {
   const shrunkAway = oldGone && ordinalOf(prev.member) >= i.size;
   if (oldGone && (done || shrunkAway)) next.completedAt = notBefore(i.now, prev.startedAt);
   return next;
+}
+
+/**
+ * status.pendingRepairs: a queue-repair step adds its record, the begin-repair that takes it up (or a shrink that
+ * takes its ordinal away) drops it. Undefined when empty.
+ */
+export function nextPendingRepairs(prev: MemberRepair[] | undefined, step: Step, size: number): MemberRepair[] | undefined {
+  let next = prev ?? [];
+  if (step.kind === 'queue-repair' && !next.some((p) => p.oldId === step.repair.oldId)) next = [...next, step.repair];
+  if (step.kind === 'begin-repair') next = next.filter((p) => p.oldId !== step.repair.oldId);
+  next = next.filter((p) => ordinalOf(p.member) < size);
+  return next.length ? next : undefined;
 }

@@ -159,7 +159,7 @@ export function evaluateReplace(req: ReplaceRequest): PolicyVerdict {
     return deny('V8', `V8: cannot replace ${req.member} (${req.id}): ${req.member} is member ${m.id} now (replaced already?); ` +
       `ask again for the member as it is (${statusCmd}).`);
   }
-  const open = req.status?.lastRepair && !req.status.lastRepair.completedAt ? req.status.lastRepair : undefined;
+  const open = req.status?.lastRepair && !req.status.lastRepair.completedAt ? req.status.lastRepair : req.status?.pendingRepairs?.[0];
   if (open || isInProgress(req.status, req.generation)) {
     const what = open ? `the replacement of ${open.member} (${open.reason})` : `a change (${findCondition(req.status, 'Progressing')?.message ?? 'not observed yet'})`;
     return deny('V8', `V8: cannot replace ${req.member} now: ${what} of ${req.name} is in progress; one membership change at a time: ` +

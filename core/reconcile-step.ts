@@ -8,7 +8,7 @@ import type { GuardRefusal } from './member-guard.js';
 import { joiningOrdinal, leavingOrder } from './membership.js';
 import { quorum } from './quorum.js';
 import { beginRecovery, continueRecovery, recoveryInProgress } from './recovery.js';
-import { beginRepair, continueRepair, growthAllowedDuringRepair, learnerPod, repairInProgress, reportUnhealthy, stuckDeletion } from './repair.js';
+import { beginRepair, beingReplaced, continueRepair, growthAllowedDuringRepair, learnerPod, removeAhead, repairInProgress, reportUnhealthy, stuckDeletion, takeUpQueued } from './repair.js';
 import { rollout } from './rollout.js';
 import { known, names, ours, drainWait, type Known } from './step-facts.js';
 
@@ -128,6 +128,7 @@ export type Step =
   | { kind: 'move-leader'; from: ObservedMember; to: ObservedMember; why: string }
   | { kind: 'remove-member'; member: ObservedMember; reason: 'ScaleDown' | 'LearnerNeverStarted' | 'Replace'; message: string }
   | { kind: 'begin-repair'; repair: MemberRepair }
+  | { kind: 'queue-repair'; repair: MemberRepair; message: string }
   | { kind: 'begin-recovery'; recovery: Recovery }
   | { kind: 'begin-upgrade'; upgrade: LastUpgrade }
   | { kind: 'update-statefulset'; message: string }
@@ -176,8 +177,8 @@ function sameEntries(a: Record<string, MemberStartEntry> | undefined, b: Record<
 /**
  * The one next step, from the first phase that has one: groundwork (Services, PDB), bootstrap (no StatefulSet
  * yet), then with etcd's member list unknown the rejoin of kept members, else member objects, the leader
- * requirement, client traffic, resume (a half-done change), shrink, grow, repair and the rollout of a new pod
- * template (a version change).
+ * requirement, client traffic, resume (a half-done change), shrink (or a replacement's removals), grow, repair and
+ * the rollout of a new pod template (a version change).
  */
 export function nextStep(o: Observed): Step {
   if (o.cluster.metadata.deletionTimestamp) return { kind: 'idle' };
@@ -194,7 +195,7 @@ export function nextStep(o: Observed): Step {
   return memberObjects(k)
     ?? (recovery ? continueRecovery(o, recovery, k.members) : beginRecovery(o, k.members))
     ?? requireLeader(k) ?? clientTraffic(k) ?? resume(k)
-    ?? (repair ? continueRepair(k, repair) : unlessBlocked(shrink(k), k))
+    ?? (repair ? continueRepair(k, repair) ?? removeAhead(k, repair) : takeUpQueued(k) ?? unlessBlocked(shrink(k), k))
     ?? dropRemovedData(k)
     ?? unlessBlocked(grow(k), k)
     ?? (repair ? undefined : beginRepair(k))
@@ -308,7 +309,7 @@ function clientTraffic(k: Known): Step | undefined {
   for (const pod of [...k.o.pods].sort((a, b) => a.ordinal - b.ordinal)) {
     if (pod.deleting) continue;
     const m = k.mine.find((x) => x.ordinal === pod.ordinal);
-    const replaced = !!m && repairInProgress(k.o.cluster)?.oldId === m.id;
+    const replaced = !!m && beingReplaced(k.o.cluster, m.id);
     const want = !!m && !m.isLearner && pod.ordinal < k.size && !replaced;
     if (pod.serving !== want) {
       const why = !m ? 'is not an etcd member' : m.isLearner ? 'is a learner' : replaced ? 'is being replaced' : want ? 'is a voting member' : `is leaving (spec.size ${k.size})`;

@@ -34,6 +34,16 @@ export function repairInProgress(c: EtcdCluster): MemberRepair | undefined {
   return r && !r.completedAt ? r : undefined;
 }
 
+/** Members removed ahead of their replacement, in the order they are replaced after status.lastRepair. */
+export function pendingRepairs(c: EtcdCluster): MemberRepair[] {
+  return c.status?.pendingRepairs ?? [];
+}
+
+/** The member with this etcd ID is being replaced (or removed ahead of its replacement): no client traffic to it. */
+export function beingReplaced(c: EtcdCluster, id: string): boolean {
+  return repairInProgress(c)?.oldId === id || pendingRepairs(c).some((p) => p.oldId === id);
+}
+
 /** "MEMBER/ID" (the replace annotation's value), or undefined when it is not one. */
 export function parseReplaceRequest(value: string | undefined): { member: string; id: string } | undefined {
   const m = /^([^/\s]+)\/([0-9a-f]{16})$/.exec(value ?? '');
@@ -161,19 +171,53 @@ export function continueRepair(k: Known, r: MemberRepair): Step | undefined {
   return { kind: 'remove-member', member: old, reason: 'Replace', message: `replacing ${r.member}: ${r.message}` };
 }
 
+/** A candidate that is due now and allowed by repair.policy (or asked for). */
+function due(k: Known, c: Candidate): boolean {
+  return (c.reason === 'Requested' || repairSettings(k.o.cluster).auto) && (c.dueAt === undefined || c.dueAt <= k.o.now);
+}
+
+const recordOf = (k: Known, c: Candidate): MemberRepair =>
+  ({ member: c.member.name, oldId: c.member.id, reason: c.reason, message: c.message, startedAt: new Date(k.o.now).toISOString() });
+
+/** A member removed ahead of its replacement is replaced next, before any other change (its record is kept). */
+export function takeUpQueued(k: Known): Step | undefined {
+  const [queued] = pendingRepairs(k.o.cluster);
+  return queued && { kind: 'begin-repair', repair: queued };
+}
+
 /** The next replacement, when one is due, allowed by repair.policy (or asked for) and safe. */
 export function beginRepair(k: Known): Step | undefined {
-  const settings = repairSettings(k.o.cluster);
   for (const c of repairCandidates(k)) {
-    if (c.reason !== 'Requested' && !settings.auto) continue;
-    if (c.dueAt !== undefined && c.dueAt > k.o.now) continue;
+    if (!due(k, c)) continue;
     if (!quorumAfterRemoving(k, c.member).ok) return quorumBlock(k, c.member, `cannot replace ${c.member.name} (${c.reason}) now`);
-    return {
-      kind: 'begin-repair',
-      repair: { member: c.member.name, oldId: c.member.id, reason: c.reason, message: c.message, startedAt: new Date(k.o.now).toISOString() },
-    };
+    return { kind: 'begin-repair', repair: recordOf(k, c) };
   }
   return undefined;
+}
+
+/**
+ * While a replacement has removed its member and not yet added the new one, another member due for replacement
+ * that does not answer is removed first, its replacement queued (status.pendingRepairs): etcd 3.5 starting a new
+ * member asks every listed member for its version and waits without a deadline on one that takes the connection
+ * and never answers (a hung process, a stalled disk), so no new member starts while such a member is listed.
+ * Removing a sick member never lowers what the cluster tolerates (one voting member fewer, as many healthy); it is
+ * done only while the members that stay keep a healthy quorum.
+ */
+export function removeAhead(k: Known, r: MemberRepair): Step | undefined {
+  if (k.members.some((m) => m.name === r.member && m.id !== r.oldId)) return undefined; // its new member is in
+  const pending = pendingRepairs(k.o.cluster);
+  for (const p of pending) {
+    const old = k.mine.find((m) => m.id === p.oldId);
+    if (old && quorumAfterRemoving(k, old).ok) return continueRepair(k, p);
+  }
+  const taken = new Set([r.oldId, ...pending.map((p) => p.oldId)]);
+  const next = repairCandidates(k).find((c) => !taken.has(c.member.id) && !c.member.answered && due(k, c) && quorumAfterRemoving(k, c.member).ok);
+  if (!next) return undefined;
+  return {
+    kind: 'queue-repair',
+    repair: recordOf(k, next),
+    message: `${next.member.name} (${next.reason}: ${next.message}) is removed before ${r.member}'s new member is added, which cannot start while a member that does not answer is listed; it is replaced next`,
+  };
 }
 
 /** Unhealthy members not replaced (yet): what is wrong and what will happen, or what to do. */

@@ -1,9 +1,9 @@
 // status of an EtcdCluster, pure: derived on every pass from what was observed and the step chosen, so it
 // never freezes at a last good value. READY counts voting members etcd reports healthy whose pod is Ready.
-import { selectorFor, type Condition, type EtcdCluster, type EtcdClusterStatus, type MemberStatus, type Phase, type Recovery } from './api.js';
+import { selectorFor, type Condition, type EtcdCluster, type EtcdClusterStatus, type MemberRepair, type MemberStatus, type Phase, type Recovery } from './api.js';
 import { findCondition } from './conditions.js';
 import { beginsResize, nextLastResize } from './last-resize.js';
-import { nextLastRepair } from './last-repair.js';
+import { nextLastRepair, nextPendingRepairs } from './last-repair.js';
 import { nextLastRecovery } from './last-recovery.js';
 import { nextLastUpgrade } from './last-upgrade.js';
 import { rolloutPending, RolloutReasons } from './rollout.js';
@@ -107,6 +107,13 @@ function phaseOf(o: Observed, step: Step, list: MemberStatus[], available: Condi
   return 'Running';
 }
 
+/** The replacement under way and the ones queued behind it (removed ahead). */
+function replacingMessage(r: MemberRepair | undefined, pending: MemberRepair[] | undefined): string {
+  const now = r && !r.completedAt ? `replacing ${r.member} (${r.reason}): ${r.message}` : undefined;
+  const then = pending?.length ? `${now ? 'then ' : 'replacing next '}${pending.map((p) => `${p.member} (${p.reason}, removed ahead)`).join(', ')}` : undefined;
+  return [now, then].filter(Boolean).join('; ');
+}
+
 function stepMessage(step: Step): string {
   switch (step.kind) {
     case 'add-learner':
@@ -121,6 +128,8 @@ function stepMessage(step: Step): string {
       return `removing ${step.member.name}: ${step.message}`;
     case 'begin-repair':
       return `replacing ${step.repair.member} (${step.repair.reason}): ${step.repair.message}`;
+    case 'queue-repair':
+      return step.message;
     case 'begin-recovery':
       return `recovering from lost quorum from ${step.recovery.member} (${step.recovery.id})`;
     case 'delete-pod':
@@ -180,7 +189,8 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
   const available = availability(o, voting, leader, now);
   const size = o.cluster.spec.size;
   const lastRepair = nextLastRepair({ prev: prev?.lastRepair, step, members: o.etcd.members, readyPods, size, now });
-  const repairing = !!lastRepair && !lastRepair.completedAt;
+  const pendingRepairs = nextPendingRepairs(prev?.pendingRepairs, step, size);
+  const repairing = (!!lastRepair && !lastRepair.completedAt) || !!pendingRepairs;
   const lastRecovery = nextLastRecovery({ prev: prev?.lastRecovery, step, members: o.etcd.members, authoritative: o.etcd.authoritative, readyPods, size, now });
   const recovering = !!lastRecovery && !lastRecovery.completedAt;
   const lastResize = nextLastResize({
@@ -213,7 +223,7 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
       : step.kind === 'blocked'
       ? condition('Degraded', 'True', step.reason, step.message, gen, prev, now)
       : repairing
-        ? condition('Degraded', 'True', 'MemberReplacing', `replacing ${lastRepair.member} (${lastRepair.reason}): ${lastRepair.message}`, gen, prev, now)
+        ? condition('Degraded', 'True', 'MemberReplacing', replacingMessage(lastRepair, pendingRepairs), gen, prev, now)
       : restarting
         ? condition('Degraded', 'True', RolloutReasons.restarting, step.message, gen, prev, now)
       : unhealthy.length
@@ -232,6 +242,7 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
   if (leader) status.leader = leader;
   if (lastResize) status.lastResize = lastResize;
   if (lastRepair) status.lastRepair = lastRepair;
+  if (pendingRepairs) status.pendingRepairs = pendingRepairs;
   if (lastRecovery) status.lastRecovery = lastRecovery;
   if (lastUpgrade) status.lastUpgrade = lastUpgrade;
   // Unknown this pass (no leader answered): the last known, which moves only forward.

@@ -125,7 +125,7 @@ function inProgress(req: VersionChange): string | undefined {
   const open = <T extends { completedAt?: string }>(r: T | undefined) => (r && !r.completedAt ? r : undefined);
   const upgrade = open(s.lastUpgrade);
   if (upgrade) return `the upgrade ${upgrade.from} -> ${upgrade.to} (${onVersion(s, upgrade.to)})`;
-  const repair = open(s.lastRepair);
+  const repair = open(s.lastRepair) ?? s.pendingRepairs?.[0];
   if (repair) return `the replacement of ${repair.member} (${repair.reason})`;
   const recovery = open(s.lastRecovery);
   if (recovery) return `the recovery from lost quorum from ${recovery.member}`;

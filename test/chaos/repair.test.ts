@@ -2,7 +2,7 @@
 // own (one scenario stops a node). The controller runs as a host process. Each scenario: a cluster, a writer at
 // 200 puts/s through the client Service, a failure, the replacement; then every acknowledged write read back.
 //   lost disk (PVC and pod deleted), emptyDir pod deleted, node stopped (then started: nothing duplicated),
-//   a crash-looping member, two sick members of five (one at a time, quorum never dropped), and a recovery
+//   a crash-looping member, two sick members of five (the second removed ahead, one new member at a time, quorum never dropped), and a recovery
 //   from lost quorum (two disks of three lost, `kubectl etcd recover`'s annotation).
 import { jest } from '@jest/globals';
 import { clientURL } from '../../core/member-naming.js';
@@ -168,7 +168,7 @@ test('a crash-looping member is replaced after unhealthyAfter, 0 acknowledged wr
   await checkWrites('chaos-repair-crash', name);
 });
 
-test('two sick (frozen) members of five: replaced one at a time, quorum never dropped', async () => {
+test('two sick (frozen) members of five: both removed, then added back one at a time, quorum never dropped', async () => {
   const name = 'twosick';
   await create(name, 5, { repair: { unhealthyAfter: '20s' } });
   writer = await startWriter(env, name, 'chaos-repair-two', 12 * 60_000);
@@ -177,9 +177,13 @@ test('two sick (frozen) members of five: replaced one at a time, quorum never dr
   // Frozen (SIGSTOP), not crash-looped through their entries: the first replacement rewrites the members'
   // ConfigMap, which would undo the second one's bad entry and heal it.
   writer.mark('twosick-1 and twosick-3 frozen');
+  const t0 = Date.now();
   for (const m of [`${name}-1`, `${name}-3`]) process.kill(await env.tc.containerPid(env.ns, m, 'etcd'), 'SIGSTOP');
-  // Sampled every 500 ms until both are replaced: never two replacements at once, never below quorum.
+  // Sampled every 500 ms until both are replaced. A new member cannot start while a frozen one is listed (etcd
+  // 3.5 waits on its version without a deadline), so the second is removed ahead of the first one's new member:
+  // never below quorum, never tolerating fewer failures than with both frozen in (0), one new member at a time.
   const seen = new Set<string>();
+  const queued = new Set<string>();
   let worst = 5;
   await waitFor(async () => {
     const c = await getCluster(env.kubectl, env.ns, name);
@@ -189,17 +193,22 @@ test('two sick (frozen) members of five: replaced one at a time, quorum never dr
       worst = Math.min(worst, healthy);
       expect(healthy).toBeGreaterThanOrEqual(quorum(voting.length));
     }
-    // One at a time: never two members out of etcd at once, never two learners.
     if (c.status?.members) {
-      expect(voting.length).toBeGreaterThanOrEqual(4);
+      expect(voting.length).toBeGreaterThanOrEqual(3);
       expect(c.status.members.length - voting.length).toBeLessThanOrEqual(1);
     }
+    for (const p of c.status?.pendingRepairs ?? []) queued.add(`${p.member}:${p.oldId}`);
     const r = c.status?.lastRepair;
     if (r) seen.add(`${r.member}:${r.oldId}:${r.completedAt ? 'done' : 'open'}`);
     const done = [`${name}-1`, `${name}-3`].every((m) => [...seen].includes(`${m}:${ids.get(m)}:done`));
     return done && c.status?.phase === 'Running' && c.status.readyReplicas === 5 ? c : undefined;
   }, { timeoutMs: 600_000, intervalMs: 500, what: 'both sick members replaced and twosick Running with 5 ready' });
-  progress('chaos-repair-two', `replacements seen: ${[...seen].join(', ')}; fewest healthy voting members while available: ${worst}`);
+  timings.twoSick = (Date.now() - t0) / 1000;
+  progress('chaos-repair-two', `replacements seen: ${[...seen].join(', ')}; removed ahead: ${[...queued].join(', ') || 'none'}; fewest healthy voting members while available: ${worst}`);
+  // The one removed ahead was recorded as queued, and said so in an Event.
+  expect(queued.size).toBe(1);
+  const events = await env.kubectl(['-n', env.ns, 'get', 'events', '--field-selector', `involvedObject.name=${name},reason=ReplacementQueued`, '-o', 'jsonpath={.items[*].message}']);
+  expect(events).toMatch(/is removed before twosick-[13]'s new member is added/);
   await membersAfter(name, 5, [ids.get(`${name}-1`)!, ids.get(`${name}-3`)!]);
   await checkWrites('chaos-repair-two', name);
 });

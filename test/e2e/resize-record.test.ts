@@ -1,8 +1,8 @@
 // The truthful record (SPEC.md, "Truthful record") on the local cluster: three resizes in a row, each asked
 // for another way (kubectl etcd scale, kubectl scale, kubectl patch), with the webhook in a pod and the
 // controller running. After each: status.lastResize has the right from/to/requestedBy, startedAt <=
-// completedAt, completedAt - startedAt within 2 s of the wall time measured here, and every record of the
-// intent says spec.size (lastResize.to, the newest ResizeRequested Event; none on the object).
+// completedAt, startedAt while the command ran, completedAt at most 2 s before the watch saw the cluster settle,
+// and every record of the intent says spec.size (lastResize.to, the newest ResizeRequested Event; none on the object).
 import { jest } from '@jest/globals';
 import { Annotations, type EtcdCluster } from '../../core/api.js';
 import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
@@ -72,11 +72,13 @@ async function resizeBy(way: string, from: number, to: number, command: () => Pr
   const before = await p.get();
   const settled = watchSettled(to, (before.metadata.generation ?? 0) + 1);
   let t1: number;
+  let tCommand: number;
   // The watch is up before the clock starts (its first line is the state before the resize).
   await new Promise((r) => setTimeout(r, 1000));
   const t0 = Date.now();
   try {
     const r = await command();
+    tCommand = Date.now();
     expect({ way, code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     await during?.();
     t1 = await settled.at;
@@ -89,12 +91,17 @@ async function resizeBy(way: string, from: number, to: number, command: () => Pr
   expect(last).toMatchObject({ from, to, requestedBy: 'admin' });
   const started = Date.parse(last.startedAt!);
   const completed = Date.parse(last.completedAt!);
-  expect(started).toBeGreaterThanOrEqual(t0 - 1000);
-  expect(completed).toBeGreaterThanOrEqual(started);
   const recordedMs = completed - started;
-  // Where the two differ: the command's start before the webhook accepted it, the watch after the controller saw it settle.
   timings[`${way} ${from}->${to}`] = { wallMs, recordedMs, startLagMs: started - t0, endLagMs: t1 - completed };
-  expect(Math.abs(wallMs - recordedMs)).toBeLessThanOrEqual(2000);
+  // The request was recorded while the command ran (one clock: webhook, controller and test share this machine).
+  // Bounded by the command, not by a fixed lag: starting kubectl alone took over 2 s at load 20.
+  expect(started).toBeGreaterThanOrEqual(t0);
+  expect(started).toBeLessThanOrEqual(tCommand);
+  expect(completed).toBeGreaterThanOrEqual(started);
+  // Completion is stamped when the controller sees the cluster settle, in the status write the watch saw settle:
+  // before the watch saw it, by no more than the write's delivery.
+  expect(completed).toBeLessThanOrEqual(t1);
+  expect(t1 - completed).toBeLessThanOrEqual(2000);
   // The intent, wherever it is recorded, is the size last accepted.
   expect(c.spec.size).toBe(to);
   expect(last.to).toBe(c.spec.size);

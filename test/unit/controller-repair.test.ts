@@ -15,6 +15,7 @@ interface Setup {
   members: ObservedMember[];
   repair?: RepairSpec;
   lastRepair?: MemberRepair;
+  pendingRepairs?: MemberRepair[];
   lastRecovery?: Recovery;
   /** Pod fields by ordinal (merged over a Ready, serving pod). */
   pods?: Record<number, Partial<ObservedPod> | null>;
@@ -39,6 +40,7 @@ function observed(s: Setup): Observed {
         ...(s.unhealthySince?.[m.ordinal!] !== undefined ? { unhealthySince: iso(s.unhealthySince[m.ordinal!]) } : {}),
       })),
       ...(s.lastRepair ? { lastRepair: s.lastRepair } : {}),
+      ...(s.pendingRepairs ? { pendingRepairs: s.pendingRepairs } : {}),
       ...(s.lastRecovery ? { lastRecovery: s.lastRecovery } : {}),
     },
   };
@@ -143,6 +145,59 @@ describe('the steps of a replacement (remove, then add again as a new learner)',
     // Without a replacement under way the same shortfall is a grow, refused while a member is unhealthy.
     const { lastRepair: _r, ...status } = o.cluster.status!;
     expect(nextStep({ ...o, cluster: { ...o.cluster, status } })).toMatchObject({ kind: 'blocked', reason: 'MemberUnhealthy' });
+  });
+  it('another member due and not answering is removed before the new member is added (a hung member blocks its start), then replaced next', () => {
+    // 5 members, demo-1's replacement has removed it; demo-3 has not answered for an hour (frozen: it takes
+    // connections and never answers, so a new member's start would wait on it forever).
+    const hung = { 1: { ...lostData, serving: false }, 3: { ready: false } };
+    const base = { size: 5, lastRepair: repairOf(1, 'Unhealthy'), statefulSet: 5, unhealthySince: { 3: NOW - 3_600_000 } };
+    const first = observed({ ...base, members: [member(0), member(2), down(3), member(4)], pods: hung });
+    const queue = nextStep(first);
+    expect(queue).toMatchObject({ kind: 'queue-repair', repair: { member: 'demo-3', oldId: member(3).id, reason: 'Unhealthy', startedAt: iso(NOW) } });
+    if (queue.kind === 'queue-repair') expect(queue.message).toMatch(/^demo-3 \(Unhealthy: unhealthy for 1h.*\) is removed before demo-1's new member is added/);
+    // Recorded before anything else (status.pendingRepairs), and the Degraded condition names both.
+    const s = deriveStatus({ observed: first, step: queue }, iso(NOW));
+    expect(s.pendingRepairs).toEqual([(queue as { repair: MemberRepair }).repair]);
+    expect(s.conditions?.find((c) => c.type === 'Degraded')?.message).toMatch(/^replacing demo-1 \(Unhealthy\): why; then demo-3 \(Unhealthy, removed ahead\)$/);
+
+    // Queued: out of client traffic, drained, then removed; only then is demo-1's learner added.
+    const pending = [(queue as { repair: MemberRepair }).repair];
+    const queued = { ...base, pendingRepairs: pending, members: [member(0), member(2), down(3), member(4)] };
+    expect(nextStep(observed({ ...queued, pods: hung }))).toMatchObject({ kind: 'set-serving', pod: 'demo-3', serving: false });
+    const drained = { ready: false, serving: false, inClientEndpoints: false, servingChangedAt: NOW - 5000 };
+    expect(nextStep(observed({ ...queued, pods: { ...hung, 3: drained } }))).toMatchObject({ kind: 'remove-member', member: { name: 'demo-3' }, reason: 'Replace' });
+    const removed = observed({ ...base, pendingRepairs: pending, members: [member(0), member(2), member(4)], pods: { ...hung, 3: drained } });
+    expect(nextStep(removed)).toMatchObject({ kind: 'add-learner', name: 'demo-1', ordinal: 1 });
+
+    // demo-1 done: the queued replacement begins with its own record (its startedAt kept), and leaves the queue.
+    const y = member(1, { id: 'ffff00000000abcd' });
+    const after = observed({ ...base, lastRepair: { ...repairOf(1, 'Unhealthy'), newId: y.id, completedAt: iso(NOW - 1000) }, pendingRepairs: [{ ...pending[0], startedAt: iso(NOW - 60_000) }],
+      members: [member(0), y, member(2), member(4)], pods: { 3: drained } });
+    const begin = nextStep(after);
+    expect(begin).toEqual({ kind: 'begin-repair', repair: { ...pending[0], startedAt: iso(NOW - 60_000) } });
+    const s2 = deriveStatus({ observed: after, step: begin }, iso(NOW));
+    expect(s2.lastRepair).toMatchObject({ member: 'demo-3', oldId: member(3).id, startedAt: iso(NOW - 60_000) });
+    expect(s2.lastRepair?.completedAt).toBeUndefined();
+    expect(s2).not.toHaveProperty('pendingRepairs');
+  });
+  it('not removed ahead: a member not yet due or one that answers; several that do not answer go one after another', () => {
+    const pods = { 1: { ...lostData, serving: false }, 3: { ready: false } };
+    const base = { size: 5, lastRepair: repairOf(1, 'Unhealthy'), statefulSet: 5, pods };
+    // Not due: unhealthy for 30 s of the default 3 minutes.
+    expect(nextStep(observed({ ...base, members: [member(0), member(2), down(3), member(4)], unhealthySince: { 3: NOW - 30_000 } }))).toMatchObject({ kind: 'add-learner', name: 'demo-1' });
+    // Answers (an alarm, no leader view): it will not hang a new member's start.
+    expect(nextStep(observed({ ...base, members: [member(0), member(2), member(3, { healthy: false, answered: true }), member(4)], unhealthySince: { 3: NOW - 3_600_000 } })))
+      .toMatchObject({ kind: 'add-learner', name: 'demo-1' });
+    // 7 members, demo-1 removed, demo-3 and demo-5 due: demo-3 goes ahead, then demo-5. (Removing a member that
+    // does not answer never breaks a quorum that holds: one voting member fewer, as many healthy.)
+    const seven = { ...base, size: 7, statefulSet: 7, unhealthySince: { 3: NOW - 3_600_000, 5: NOW - 3_600_000 } };
+    const queue3 = nextStep(observed({ ...seven, members: [member(0), member(2), down(3), member(4), down(5), member(6)] }));
+    expect(queue3).toMatchObject({ kind: 'queue-repair', repair: { member: 'demo-3' } });
+    const third = (queue3 as { repair: MemberRepair }).repair;
+    const drained = { ready: false, serving: false, inClientEndpoints: false, servingChangedAt: NOW - 5000 };
+    const next = observed({ ...seven, pendingRepairs: [third], members: [member(0), member(2), member(4), down(5), member(6)], pods: { ...pods, 3: drained } });
+    expect(nextStep(next)).toMatchObject({ kind: 'queue-repair', repair: { member: 'demo-5' } });
+    expect(deriveStatus({ observed: next, step: nextStep(next) }, iso(NOW)).pendingRepairs?.map((p) => p.member)).toEqual(['demo-3', 'demo-5']);
   });
   it('the highest ordinal: the removal is finished as a shrink (StatefulSet down, volume deleted), then grown back', () => {
     const o = observed({ size: 3, members: [member(0), member(1)], lastRepair: repairOf(2), statefulSet: 3, pods: { 2: { serving: false } } });

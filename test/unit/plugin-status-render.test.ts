@@ -179,6 +179,11 @@ describe('status -o json', () => {
       // Before the new learner exists, the status says so rather than a blank.
       delete v.cluster.status!.lastRepair!.newId;
       expect(repair(v).join('\n')).toMatch(/-> not added yet/);
+      // A member removed ahead of its replacement (status.pendingRepairs) is listed as queued, during and after.
+      v.cluster.status!.pendingRepairs = [{ member: 'demo-4', oldId: 'aaaabbbbccccdddd', reason: 'Unhealthy', message: 'unhealthy for 1m', startedAt: at(10) }];
+      expect(repair(v).join('\n')).toMatch(/Queued:\s+demo-4 \(aaaabbbbccccdddd\), Unhealthy: removed, replaced next/);
+      v.cluster.status!.lastRepair!.completedAt = at(1);
+      expect(repair(v)[0]).toMatch(/^Queued:\s+demo-4/);
     });
 
     test('the last replacement and the last recovery, each with how long it took', () => {

@@ -38,12 +38,15 @@ export function statusOf(object: unknown): EtcdClusterStatus | undefined {
   const lastResize = isPlainObject(last) && typeof last.from === 'number' && typeof last.to === 'number' ? last as unknown as LastResize : undefined;
   const rp = s.lastRepair;
   const lastRepair = isPlainObject(rp) && typeof rp.member === 'string' && typeof rp.startedAt === 'string' ? rp as unknown as MemberRepair : undefined;
+  const pendingRepairs = Array.isArray(s.pendingRepairs)
+    ? s.pendingRepairs.filter((p): p is MemberRepair => isPlainObject(p) && typeof p.member === 'string' && typeof p.startedAt === 'string')
+    : undefined;
   const rc = s.lastRecovery;
   const lastRecovery = isPlainObject(rc) && typeof rc.member === 'string' && typeof rc.startedAt === 'string' ? rc as unknown as Recovery : undefined;
   const up = s.lastUpgrade;
   const lastUpgrade = isPlainObject(up) && typeof up.from === 'string' && typeof up.to === 'string' && typeof up.startedAt === 'string' ? up as unknown as LastUpgrade : undefined;
   return {
-    observedGeneration: numberField(s, 'observedGeneration'), members, conditions, lastResize, lastRepair, lastRecovery, lastUpgrade,
+    observedGeneration: numberField(s, 'observedGeneration'), members, conditions, lastResize, lastRepair, pendingRepairs, lastRecovery, lastUpgrade,
     leader: stringField(s, 'leader'), clusterVersion: stringField(s, 'clusterVersion'),
   };
 }

@@ -141,6 +141,8 @@ export function repair(v: ClusterView): string[] {
       ['Elapsed', age(rec.startedAt, v.now)],
     ]);
   }
+  // Members removed ahead of their replacement (a hung member blocks any new one): replaced after the current one.
+  const queued: [string, string][] = (st?.pendingRepairs ?? []).map((p) => ['Queued', `${p.member} (${p.oldId}), ${p.reason}: removed, replaced next`]);
   if (rep && !rep.completedAt) {
     return keyValues([
       ['Replacement in progress', `${rep.member} (${rep.oldId}) -> ${rep.newId ?? 'not added yet'}`],
@@ -149,10 +151,12 @@ export function repair(v: ClusterView): string[] {
       ['Started', started(rep.startedAt)],
       ['Step', step],
       ['Elapsed', age(rep.startedAt, v.now)],
+      ...queued,
     ]);
   }
   if (!rep && !rec) return ['No replacement or recovery recorded'];
   return keyValues([
+    ...queued,
     ...(rep ? [
       ['Last replacement', `${rep.member} (${rep.oldId}) -> ${dash(rep.newId)}`],
       ['Why', `${rep.reason}: ${rep.message}`],
