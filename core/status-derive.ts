@@ -40,14 +40,31 @@ const FIGURE_KEYS = ['version', 'dbSize', 'raftTerm', 'raftIndex', 'revision', '
  */
 function figuresOf(m: ObservedMember, prev: MemberStatus | undefined, now: string): Partial<MemberStatus> {
   if (!m.figures) return {};
-  const f = m.figures;
-  const read: Partial<MemberStatus> = { version: f.version, dbSize: f.dbSize, raftTerm: f.raftTerm, raftIndex: f.raftIndex, revision: f.revision, ...(f.errors.length ? { alarms: f.errors } : {}) };
+  const read = readNow(m, now);
   const last = prev?.readAt ? Object.fromEntries(FIGURE_KEYS.filter((k) => prev[k] !== undefined).map((k) => [k, prev[k]])) as Partial<MemberStatus> : undefined;
   if (!last) return { ...read, readAt: now };
   const same = (keys: readonly (keyof MemberStatus)[]) => keys.every((k) => JSON.stringify(last[k]) === JSON.stringify(read[k]));
   const young = Date.parse(now) - Date.parse(prev!.readAt!) < FIGURES_MAX_AGE_MS;
   if (same(['version', 'alarms']) && (young || same(['dbSize', 'raftTerm', 'raftIndex', 'revision']))) return last;
-  return { ...read, readAt: now };
+  return read;
+}
+
+/** The figures a member answered this pass, read now. */
+function readNow(m: ObservedMember, now: string): Partial<MemberStatus> {
+  const f = m.figures;
+  if (!f) return {};
+  return { version: f.version, dbSize: f.dbSize, raftTerm: f.raftTerm, raftIndex: f.raftIndex, revision: f.revision, ...(f.errors.length ? { alarms: f.errors } : {}), readAt: now };
+}
+
+/**
+ * Every member's figures: when one member's are rewritten, every answering member's are, with the same readAt,
+ * so figures in status are of one moment and comparable (a member's lag behind the leader). This adds no
+ * status write: status is written anyway when one member's figures change.
+ */
+function figuresOfAll(seen: ObservedMember[], prev: Map<string, MemberStatus>, now: string): Map<string, Partial<MemberStatus>> {
+  const each = new Map(seen.map((m) => [m.id, figuresOf(m, prev.get(m.id), now)]));
+  if (![...each.values()].some((f) => f.readAt === now)) return each;
+  return new Map(seen.map((m) => [m.id, readNow(m, now)]));
 }
 
 function members(o: Observed, now: string): MemberStatus[] {
@@ -62,10 +79,11 @@ function members(o: Observed, now: string): MemberStatus[] {
     // Unknown now: keep the last list but never claim health we cannot see.
     return (o.cluster.status?.members ?? []).map((m) => since({ ...m, healthy: false }));
   }
+  const figures = figuresOfAll(seen, prev, now);
   return byOrdinal(
     seen.map((m) => since({
       name: m.name, id: m.id, peerURL: m.peerURL, clientURL: m.clientURL, isLearner: m.isLearner, healthy: m.healthy,
-      ...figuresOf(m, prev.get(m.id), now),
+      ...figures.get(m.id),
     })),
     (m) => seen.find((x) => x.id === m.id)?.ordinal,
   );

@@ -82,15 +82,21 @@ export function describeReport(r: WriterReport, missing: string[]): string {
       .map((w) => `  window in "${w.phase}": ${w.endMs - w.startMs} ms, ${w.failures} failed puts, last error: ${w.lastError.slice(0, 160)}`).join('\n');
 }
 
+/** The Progressing messages of the steps of one member's restart in a rollout (core/rollout.ts), naming it. */
+const RESTART_STEP = /restarting (\S+) on etcd|waiting for pod (\S+) to stop|waiting for the pod of (\S+) to be created|waiting for (\S+) to come back|waiting for (\S+) to catch up/;
+
 /** Marks the writer's phase with the member the controller says it restarts ("restart NAME-k"), while a rollout runs; returns the stop. */
 export function markRestarts(env: ChaosEnv, name: string, writer: AckWriter): () => void {
   let last = '';
   const timer = setInterval(() => {
     void getCluster(env.kubectl, env.ns, name).then((c) => {
-      const m = /restarting (\S+) on etcd/.exec(c.status?.conditions?.find((x) => x.type === 'Progressing')?.message ?? '');
-      if (m && m[1] !== last) {
-        last = m[1];
-        writer.mark(`restart ${m[1]}`);
+      // Any step of one member's restart names it (the delete lasts one pass, the waits that follow several), so
+      // a slow poll still sees each member's restart.
+      const m = RESTART_STEP.exec(c.status?.conditions?.find((x) => x.type === 'Progressing')?.message ?? '');
+      const member = m?.slice(1).find((x) => x !== undefined);
+      if (member && member !== last) {
+        last = member;
+        writer.mark(`restart ${member}`);
       }
     }).catch(() => undefined);
   }, 250);

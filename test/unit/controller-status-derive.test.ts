@@ -174,6 +174,18 @@ describe('deriveStatus', () => {
     expect(gone.members![0]).toMatchObject({ raftIndex: 100, readAt: T });
   });
 
+  it('live figures are of one moment: when one member\'s are rewritten, every answering member\'s are, with the same readAt', () => {
+    const figures = (raftIndex: number, version = '3.5.16') => ({ version, dbSize: 20480, raftTerm: 2, raftIndex, revision: raftIndex - 10, errors: [] });
+    const first = deriveStatus({ observed: observed([member(0, { figures: figures(100) }), member(1, { figures: figures(100) }), member(2)], { status: running }), step: idle }, T);
+    // 10 s later demo-1 runs a new version (written at once): demo-0's moved counters are read again with it.
+    const soon = new Date(Date.parse(T) + 10_000).toISOString();
+    const s = deriveStatus({ observed: observed([member(0, { figures: figures(130) }), member(1, { figures: figures(125, '3.5.17') }), member(2)], { status: first }), step: idle }, soon);
+    expect(s.members![0]).toMatchObject({ raftIndex: 130, readAt: soon });
+    expect(s.members![1]).toMatchObject({ raftIndex: 125, version: '3.5.17', readAt: soon });
+    // A member that did not answer has no figures to write.
+    expect(s.members![2]).not.toHaveProperty('readAt');
+  });
+
   it('keeps lastTransitionTime while a condition keeps its status', () => {
     const a = deriveStatus({ observed: observed([member(0)], { status: running }), step: idle }, T);
     const b = deriveStatus({ observed: observed([member(0)], { status: a }), step: idle }, '2026-02-02T00:00:00.000Z');
