@@ -61,8 +61,9 @@ export function formatEntry(ctx: EntryContext, member: string, e: MemberStartEnt
     `initial-cluster: ${quoted(e.initialCluster)}`,
     `initial-cluster-state: ${quoted(e.state)}`,
     `initial-cluster-token: ${quoted(ctx.token)}`,
-    // On by default only as a command-line flag: a config file starts from defaults where it is off, and
-    // kubectl-etcd reads members' figures from this JSON API through the API server's pod proxy.
+    // On by default only as a command-line flag: a config file starts from defaults where it is off; kept as
+    // etcd's own default for clients of its JSON API. kubectl-etcd does not use it (it reads members' figures
+    // from the EtcdCluster's status, so it needs no pods/proxy).
     'enable-grpc-gateway: true',
     ...(e.forceNewClusterAt ? ['force-new-cluster: true'] : []),
   ];

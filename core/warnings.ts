@@ -1,5 +1,6 @@
 // What deserves an operator's attention in a cluster's state: the Warnings section of `kubectl etcd status`.
-// Pure: callers pass what they read (the EtcdCluster and per-member live figures) and the time.
+// Pure: callers pass what they read (the EtcdCluster, with each member's figures as the controller read them,
+// and its pods) and the time.
 import type { EtcdClusterStatus } from './api.js';
 import { findCondition } from './conditions.js';
 import { faultTolerance, quorum } from './quorum.js';
@@ -10,7 +11,7 @@ export const DB_QUOTA_WARN_RATIO = 0.8;
 /** A learner normally catches up in seconds; longer than this means it is stuck. */
 export const LEARNER_STUCK_MS = 2 * 60 * 1000;
 
-export type WarningCode = 'EvenSize' | 'LearnerStuck' | 'MemberUnhealthy' | 'DbNearQuota' | 'StatusStale';
+export type WarningCode = 'EvenSize' | 'LearnerStuck' | 'MemberUnhealthy' | 'MemberAlarm' | 'DbNearQuota' | 'StatusStale';
 
 export interface ClusterWarning {
   code: WarningCode;
@@ -19,7 +20,7 @@ export interface ClusterWarning {
 
 export interface MemberFacts {
   name: string;
-  /** From etcd's maintenance status; undefined when it could not be read. */
+  /** As the controller last read it from the member (status.members); undefined when it did not answer. */
   dbSize?: number;
   /** When the member's pod was created (RFC 3339). */
   podCreatedAt?: string;
@@ -48,6 +49,8 @@ export function clusterWarnings(f: WarningFacts): ClusterWarning[] {
       const role = m.isLearner ? 'learner' : 'voting member';
       out.push({ code: 'MemberUnhealthy', message: `${role} ${m.name} is unhealthy; quorum needs ${quorum(st?.size ?? size)} healthy voting members` });
     }
+    // What etcd itself reports wrong (an alarm such as NOSPACE, no leader): the reason behind "unhealthy".
+    if (m.alarms?.length) out.push({ code: 'MemberAlarm', message: `${m.name}: etcd reports ${m.alarms.join('; ')}` });
     if (m.isLearner) {
       const since = learnerSince(f, m.name);
       if (since !== undefined && f.now.getTime() - since > LEARNER_STUCK_MS) {

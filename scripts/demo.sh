@@ -101,7 +101,7 @@ ${bold}The local cluster keeps running.${reset} Try:
   export PATH=$root/bin:\$PATH   # kubectl finds the plugin (kubectl-etcd) here
   kubectl etcd status $name --watch     # the resize to 5 finishing (Ctrl-C to stop)
   kubectl etcd scale $name --replicas 3 # plan, confirm, then shrink one member at a time
-  kubectl etcd members $name            # live figures from etcd
+  kubectl etcd members $name            # each member's figures as the controller read them
   kubectl get etcdclusters              # DESIRED, MEMBERS, READY, PHASE, LEADER
   make cluster-down                     # stop the local cluster
 EOF

@@ -16,7 +16,7 @@ export function registerCommands<T extends GlobalArgs>(y: Argv<T>, run: (task: (
     (a) => run(async () => (await import('./status/run.js')).runStatus(a as Args & { name?: string; watch?: boolean }), true))
     .command(['list', 'ls'], 'List clusters, one line each', (b) => b.example('$0 list -A', 'Every cluster of every namespace'),
       (a) => run(async () => (await import('./list/run.js')).runList(a as Args), true))
-    .command('members <name>', "Show a cluster's members with live figures from etcd", (b) => b
+    .command('members <name>', "Show a cluster's members with the figures the controller last read from each", (b) => b
       .positional('name', { type: 'string', demandOption: true, describe: 'EtcdCluster name' }),
     (a) => run(async () => (await import('./members/run.js')).runMembers(a as Args & { name: string }), true))
     .command('scale <name>', 'Resize a cluster safely: preflight, plan, confirm, dry run, change, progress', (b) => b

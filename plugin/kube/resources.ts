@@ -1,16 +1,11 @@
 // The reads and writes the plugin makes, each one request: EtcdClusters (and merge patches of them), their
-// pods and Events, the /scale subresource, and etcd's own maintenance status through the API server's pod proxy.
+// pods and Events, and the /scale subresource. Never etcd itself: members' figures come from the EtcdCluster's
+// status (the controller reads them), so reading needs no pods/proxy, which would let a user write to etcd.
 import { API_VERSION, PLURAL, selectorFor, type EtcdCluster } from '../../core/api.js';
-import { CLIENT_PORT } from '../../core/member-naming.js';
 import type { Connection } from './connection.js';
 import { kubeRequest, kubeWatch, type KubeResponse } from './http.js';
 
 export const FIELD_MANAGER = 'kubectl-etcd';
-/**
- * Member figures are extras: a member that does not answer at once (down, or a learner whose etcd is not
- * listening yet) must not hold up the rest of `status`; a healthy one answers through the proxy in a few ms.
- */
-export const MEMBER_TIMEOUT_MS = 400;
 
 /** The parts of core/v1 Pod the plugin shows. */
 export interface Pod {
@@ -35,20 +30,6 @@ export interface KubeEvent {
   firstTimestamp?: string;
   lastTimestamp?: string;
   eventTime?: string;
-}
-
-/** etcd's /v3/maintenance/status answer through the grpc-gateway (64-bit numbers arrive as decimal strings). */
-export interface EtcdStatusResponse {
-  header?: { cluster_id?: string; member_id?: string; revision?: string; raft_term?: string };
-  version?: string;
-  dbSize?: string;
-  dbSizeInUse?: string;
-  leader?: string;
-  raftIndex?: string;
-  raftTerm?: string;
-  raftAppliedIndex?: string;
-  isLearner?: boolean;
-  errors?: string[];
 }
 
 export interface Scale {
@@ -84,11 +65,6 @@ export async function listEvents(conn: Connection, ns: string, name: string): Pr
 
 export function eventTime(e: KubeEvent): number {
   return Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '') || 0;
-}
-
-export async function memberStatus(conn: Connection, ns: string, pod: string): Promise<EtcdStatusResponse> {
-  const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}:${CLIENT_PORT}/proxy/v3/maintenance/status`;
-  return (await kubeRequest<EtcdStatusResponse>(conn, { method: 'POST', path, body: {}, timeoutMs: MEMBER_TIMEOUT_MS })).body;
 }
 
 /** A merge patch of spec.replicas on the /scale subresource, so the webhook's /scale rules apply. */

@@ -18,15 +18,17 @@ afterAll(async () => {
   await p?.close();
 });
 
-test('status NAME: every section, with live figures read from etcd through the pod proxy', async () => {
+test('status NAME: every section, with each member\'s figures as the controller read them (status.members)', async () => {
   const r = await p.etcd(['status', NAME, '-n', p.ns]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout.split('\n').filter((l) => /^\S/.test(l))).toEqual(['Summary', 'Resize', 'Repair', 'Upgrade', 'Members', 'Conditions', 'Events', 'Warnings']);
   expect(r.stdout).toMatch(/Phase:\s+Running/);
   expect(r.stdout).toMatch(/Quorum:\s+1 of 1 \(1 healthy\), tolerates 0 failures now/);
-  // Version, DB size, term and index come only from etcd itself.
-  expect(r.stdout).toMatch(new RegExp(`${NAME}-0\\s+[0-9a-f]{16}\\s+leader\\s+healthy\\s+3\\.\\d+\\.\\d+\\s+\\d+(\\.\\d)? KiB\\s+\\d+\\s+\\d+\\s+0\\s+yes\\s+\\d+`));
+  // Version, DB size, term and index as the controller read them from etcd, READ their age (kubectl's AGE form);
+  // the leader's lag against its own figures is 0.
+  expect(r.stdout).toMatch(new RegExp(`${NAME}-0\\s+[0-9a-f]{16}\\s+leader\\s+healthy\\s+3\\.\\d+\\.\\d+\\s+\\d+(\\.\\d)? KiB\\s+\\d+\\s+\\d+\\s+0\\s+(\\d+[smhd])+\\s+yes\\s+\\d+`));
+  expect(r.stdout).toContain("READ: how long ago the controller read each member's figures; LAG only against the leader's read within 5s.");
 });
 
 test('the namespace of the context is used without -n, as kubectl does', async () => {
@@ -54,6 +56,9 @@ test('-o json parses and its status equals `kubectl get etcdcluster -o json` .st
     expect(report.status).toEqual(c.status);
     expect(report.members[0]).toMatchObject({ name: `${NAME}-0`, role: 'leader', podReady: true });
     expect(typeof report.members[0].raftIndex).toBe('number');
+    // The member's figures are the ones in status, read by the controller (the plugin asks no member).
+    const { version, dbSize, raftTerm, raftIndex, readAt } = c.status!.members![0];
+    expect(report.members[0]).toMatchObject({ version, dbSize, raftTerm, raftIndex, readAt, lag: 0 });
     return true;
   }, { timeoutMs: 30_000, what: 'two reads at the same resourceVersion' });
 });

@@ -1,10 +1,10 @@
-// Fixed EtcdClusters, pods and etcd answers for the plugin's rendering tests.
+// Fixed EtcdClusters (with members' figures as the controller writes them) and pods for the plugin's rendering tests.
 import type { Condition, EtcdCluster, MemberStatus } from '../../core/api.js';
-import type { EtcdStatusResponse, KubeEvent, Pod } from '../../plugin/kube/resources.js';
+import type { KubeEvent, Pod } from '../../plugin/kube/resources.js';
 import { buildView, type ClusterView } from '../../plugin/commands/status/view.js';
 
 export const NOW = new Date('2026-11-24T12:00:00Z');
-const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
+export const ago = (s: number, now = NOW) => new Date(now.getTime() - s * 1000).toISOString();
 const ID = ['8e9e05c52164694d', '91bc3c398fb3c146', 'fd422379fda50e48'];
 
 export function member(i: number, extra: Partial<MemberStatus> = {}): MemberStatus {
@@ -27,12 +27,9 @@ export function pod(i: number, ready = true, restarts = 0, createdSecondsAgo = 3
   };
 }
 
-/** etcd's answer: member_id and leader as decimal strings, as the JSON gateway sends them. */
-export function live(i: number, leader: number, raftIndex: number, dbSize = 24576): EtcdStatusResponse {
-  return {
-    header: { member_id: BigInt(`0x${ID[i]}`).toString(10), raft_term: '4' },
-    version: '3.4.23', dbSize: String(dbSize), leader: BigInt(`0x${ID[leader]}`).toString(10), raftIndex: String(raftIndex), raftTerm: '4',
-  };
+/** A member's figures as the controller writes them into status.members: read from it 12 s before NOW unless said. */
+export function figures(raftIndex: number, extra: Partial<MemberStatus> = {}): Partial<MemberStatus> {
+  return { version: '3.4.23', dbSize: 24576, raftTerm: 4, raftIndex, revision: raftIndex - 10, readAt: ago(12), ...extra };
 }
 
 export function cluster(spec: number, members: MemberStatus[], extra: Partial<NonNullable<EtcdCluster['status']>> = {}, generation = 2, annotations?: Record<string, string>): EtcdCluster {
@@ -58,34 +55,32 @@ const EVENTS: KubeEvent[] = [
 
 export const fixtures: Record<string, () => ClusterView> = {
   healthy: () => buildView({
-    cluster: cluster(3, [member(0), member(1), member(2)]),
+    cluster: cluster(3, [member(0, figures(100)), member(1, figures(98)), member(2, figures(100))]),
     pods: [pod(0), pod(1), pod(2, true, 1)],
     events: EVENTS,
-    live: new Map([['demo-0', live(0, 0, 100)], ['demo-1', live(1, 0, 98)], ['demo-2', live(2, 0, 100)]]),
     unreadable: [],
     now: NOW,
   }),
   scaling: () => buildView({
-    cluster: cluster(3, [member(0), member(1), member(2, { isLearner: true })], {
+    // demo-2's etcd has not answered the controller yet: no figures.
+    cluster: cluster(3, [member(0, figures(200)), member(1, figures(200)), member(2, { isLearner: true })], {
       phase: 'Scaling', size: 2,
       conditions: [cond('Available', 'True', 'QuorumHealthy', '2 voting members healthy'), cond('Progressing', 'True', 'PromotingLearner', 'waiting for demo-2 to catch up before promoting it', 30)],
       lastResize: { from: 1, to: 3, requestedBy: 'bob', startedAt: ago(90) },
     }, 3),
     pods: [pod(0), pod(1), pod(2, false, 0, 40)],
     events: EVENTS,
-    live: new Map([['demo-0', live(0, 0, 200)], ['demo-1', live(1, 0, 200)]]),
-    unreadable: ['demo-2 (etcd status via the pod proxy): connection refused'],
+    unreadable: [],
     now: NOW,
   }),
   degraded: () => buildView({
-    cluster: cluster(3, [member(0), member(1), member(2, { healthy: false })], {
+    cluster: cluster(3, [member(0, figures(100)), member(1, figures(100)), member(2, { healthy: false })], {
       phase: 'Degraded', readyReplicas: 2,
       conditions: [cond('Available', 'True', 'QuorumHealthy', '2 of 3 healthy'), cond('Degraded', 'True', 'MemberUnhealthy', 'demo-2 is unhealthy')],
     }),
     pods: [pod(0), pod(1), pod(2, false, 7)],
     events: EVENTS,
-    live: new Map([['demo-0', live(0, 0, 100)], ['demo-1', live(1, 0, 100)]]),
-    unreadable: ['demo-2 (etcd status via the pod proxy): timed out'],
+    unreadable: [],
     now: NOW,
   }),
   lostQuorum: () => buildView({
@@ -95,18 +90,16 @@ export const fixtures: Record<string, () => ClusterView> = {
     }),
     pods: [pod(0), pod(1, false), pod(2, false)],
     events: [],
-    live: new Map(),
-    unreadable: ['demo-0 (etcd status via the pod proxy): timed out'],
+    unreadable: [],
     now: NOW,
   }),
   learnerStuck: () => buildView({
-    cluster: cluster(3, [member(0), member(1), member(2, { isLearner: true })], {
+    cluster: cluster(3, [member(0, figures(5000)), member(1, figures(5000)), member(2, { isLearner: true, ...figures(1200, { dbSize: 1.9 * 1024 ** 3 }) })], {
       phase: 'Scaling', size: 2,
       conditions: [cond('Progressing', 'True', 'PromotingLearner', 'learner demo-2 not in sync with the leader', 600)],
     }),
     pods: [pod(0), pod(1), pod(2, true, 0, 600)],
     events: [],
-    live: new Map([['demo-0', live(0, 0, 5000)], ['demo-1', live(1, 0, 5000)], ['demo-2', live(2, 0, 1200, 1.9 * 1024 ** 3)]]),
     unreadable: [],
     now: NOW,
   }),

@@ -1,7 +1,7 @@
 // A stand-in API server for running the plugin end to end without Kubernetes: it serves one EtcdCluster
-// (merge patches of it too), its pods and Events, etcd's status through the pod proxy, and the /scale
-// subresource, and plays the controller by advancing status one step per read after a resize or a change of
-// spec.version.
+// (merge patches of it too), its pods and Events, and the /scale subresource, and plays the controller by
+// advancing status one step per read after a resize or a change of spec.version. Anything else (a pod proxy
+// path among them) is a 404, and every request is recorded, so tests see what the plugin asked for.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_ETCD_VERSION, type Condition, type EtcdCluster, type MemberStatus } from '../../core/api.js';
 import { minorOf } from '../../core/etcd-version.js';
-import type { EtcdStatusResponse, Pod } from '../../plugin/kube/resources.js';
+import type { Pod } from '../../plugin/kube/resources.js';
 
 export interface MockOptions {
   cluster: EtcdCluster;
   pods?: Pod[];
-  live?: Record<string, EtcdStatusResponse>;
+  /** Lists the user may not read (RBAC): answered 403 as the API server does. */
+  forbidden?: ('pods' | 'events')[];
   /** The dry-run PATCH is denied with this webhook message. */
   webhookDenies?: string;
   /** Server warnings sent with the PATCH answers. */
@@ -23,8 +24,6 @@ export interface MockOptions {
   controllerStuck?: boolean;
   /** Answer every EtcdCluster path as if the CRD were not installed. */
   noCrd?: boolean;
-  /** Members whose etcd never answers through the pod proxy (down, or a learner not listening yet). */
-  silent?: string[];
   /** The "controller" records an upgrade, then holds it (Degraded with this reason) and restarts no member. */
   rolloutHeld?: 'RolloutPaused' | 'RolloutStuck';
 }
@@ -92,6 +91,8 @@ export class MockApi {
     const c = this.o.cluster;
     const base = '/apis/etcd.k8s-operator.io/v1alpha1';
     if (r.path.startsWith(base) && this.o.noCrd) return status(404, 'the server could not find the requested resource', 'NotFound');
+    const list = r.method === 'GET' ? /^\/api\/v1\/namespaces\/ns\/(pods|events)$/.exec(r.path)?.[1] as 'pods' | 'events' | undefined : undefined;
+    if (list && this.o.forbidden?.includes(list)) return status(403, `${list} is forbidden: User "alice" cannot list resource "${list}" in API group "" in the namespace "ns"`, 'Forbidden');
     const warningHeader = (this.o.warnings ?? []).map((w) => `299 - "${w.replace(/"/g, '\\"')}"`);
     switch (true) {
       case r.method === 'GET' && r.query.get('watch') === 'true' && r.path === `${base}/namespaces/ns/etcdclusters`:
@@ -136,12 +137,6 @@ export class MockApi {
         return send(200, { items: [{ metadata: { name: 'e1' }, type: 'Normal', reason: 'Created', message: 'cluster created', lastTimestamp: '2026-11-24T11:00:00Z' }] });
       case r.method === 'GET' && r.path === '/api/v1/namespaces':
         return send(200, { items: [{ metadata: { name: 'ns' } }, { metadata: { name: 'default' } }] });
-      case r.method === 'POST' && /^\/api\/v1\/namespaces\/ns\/pods\/[^/]+:2379\/proxy\/v3\/maintenance\/status$/.test(r.path): {
-        const pod = r.path.split('/')[6].split(':')[0];
-        if (this.o.silent?.includes(pod)) return; // no answer at all: the client's deadline decides
-        const answer = this.o.live?.[pod];
-        return answer ? send(200, answer) : status(503, `error trying to reach service: dial tcp 10.244.0.9:2379: connect: connection refused`, 'ServiceUnavailable');
-      }
       default:
         return status(404, `mock: no route for ${r.method} ${r.path}`, 'NotFound');
     }

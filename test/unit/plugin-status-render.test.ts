@@ -5,7 +5,7 @@ import { statusReport } from '../../plugin/commands/status/report.js';
 import { colorsFor } from '../../plugin/cli/output.js';
 import type { EtcdCluster } from '../../core/api.js';
 import { buildView, type ClusterView } from '../../plugin/commands/status/view.js';
-import { cluster, cond, fixtures, live, member, NOW, pod } from './plugin-fixtures.js';
+import { ago, cluster, cond, figures, fixtures, member, NOW, pod } from './plugin-fixtures.js';
 
 const plain = colorsFor('never', { isTTY: true });
 const opts = { colors: plain, wide: false };
@@ -15,7 +15,9 @@ const row = (lines: string[], name: string) => lines.find((l) => l.startsWith(`$
 describe('status NAME rendering', () => {
   test('sections come in a fixed order; "Could not read" only when something failed, and last', () => {
     expect(sectionTitles(renderStatus(fixtures.healthy(), opts))).toEqual(['Summary', 'Resize', 'Repair', 'Upgrade', 'Members', 'Conditions', 'Events', 'Warnings']);
-    expect(sectionTitles(renderStatus(fixtures.scaling(), opts))).toEqual(['Summary', 'Resize', 'Repair', 'Upgrade', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
+    const failed: ClusterView = { ...fixtures.scaling(), unreadable: ['events: forbidden: events is forbidden'] };
+    expect(sectionTitles(renderStatus(failed, opts))).toEqual(['Summary', 'Resize', 'Repair', 'Upgrade', 'Members', 'Conditions', 'Events', 'Warnings', 'Could not read']);
+    expect(renderStatus(failed, opts).trimEnd().split('\n').slice(-2)).toEqual(['Could not read', '  - events: forbidden: events is forbidden']);
   });
 
   test('healthy: sizes, quorum, leader with its id, versions, last resize with its duration', () => {
@@ -38,12 +40,15 @@ describe('status NAME rendering', () => {
     expect(warnings(v, plain)).toEqual(['None']);
   });
 
-  test('healthy: member rows with role, health, figures, lag behind the leader, readiness and restarts', () => {
+  test('healthy: member rows with role, health, figures, lag behind the leader, their age, readiness and restarts', () => {
     const lines = members(fixtures.healthy(), opts);
-    expect(lines[0].split(/\s{3,}/)).toEqual(['NAME', 'ID', 'ROLE', 'HEALTH', 'VERSION', 'DB SIZE', 'TERM', 'INDEX', 'LAG', 'POD READY', 'RESTARTS']);
-    expect(row(lines, 'demo-0')).toEqual(['demo-0', '8e9e05c52164694d', 'leader', 'healthy', '3.4.23', '24 KiB', '4', '100', '0', 'yes', '0']);
-    expect(row(lines, 'demo-1')).toEqual(['demo-1', '91bc3c398fb3c146', 'follower', 'healthy', '3.4.23', '24 KiB', '4', '98', '2', 'yes', '0']);
+    expect(lines[0].split(/\s{3,}/)).toEqual(['NAME', 'ID', 'ROLE', 'HEALTH', 'VERSION', 'DB SIZE', 'TERM', 'INDEX', 'LAG', 'READ', 'POD READY', 'RESTARTS']);
+    expect(row(lines, 'demo-0')).toEqual(['demo-0', '8e9e05c52164694d', 'leader', 'healthy', '3.4.23', '24 KiB', '4', '100', '0', '12s', 'yes', '0']);
+    expect(row(lines, 'demo-1')).toEqual(['demo-1', '91bc3c398fb3c146', 'follower', 'healthy', '3.4.23', '24 KiB', '4', '98', '2', '12s', 'yes', '0']);
     expect(row(lines, 'demo-2').slice(-2)).toEqual(['yes', '1']);
+    // Under the table: whose figures they are, and when LAG is left out.
+    expect(lines.at(-1)).toBe("READ: how long ago the controller read each member's figures; LAG only against the leader's read within 5s.");
+    expect(lines).toHaveLength(5);
     expect(members(fixtures.healthy(), { colors: plain, wide: true })[0]).toMatch(/PEER URL\s+POD IP\s+NODE$/);
   });
 
@@ -62,9 +67,9 @@ describe('status NAME rendering', () => {
     expect(r).toMatch(/Elapsed:\s+1m30s/);
     expect(summary(v, plain).join('\n')).toMatch(/Size:\s+3 wanted, 2 voting \+ 1 learner/);
     const m = members(v, opts);
-    // No live figures for demo-2: dashes, and the failure is listed at the end.
-    expect(row(m, 'demo-2')).toEqual(['demo-2', 'fd422379fda50e48', 'learner', 'healthy', '-', '-', '-', '-', '-', 'no (Running)', '0']);
-    expect(renderStatus(v, opts).trimEnd().split('\n').slice(-2)).toEqual(['Could not read', '  - demo-2 (etcd status via the pod proxy): connection refused']);
+    // demo-2 has not answered the controller: no figures in status, dashes, and nothing to list as unreadable.
+    expect(row(m, 'demo-2')).toEqual(['demo-2', 'fd422379fda50e48', 'learner', 'healthy', '-', '-', '-', '-', '-', '-', 'no (Running)', '0']);
+    expect(sectionTitles(renderStatus(v, opts))).not.toContain('Could not read');
   });
 
   test('scaling without a controller record yet: the resize asked for comes from its ResizeRequested Event', () => {
@@ -114,7 +119,7 @@ describe('status NAME rendering', () => {
   test('degraded: fewer failures tolerated now than when healthy, the unhealthy member warned about', () => {
     const v = fixtures.degraded();
     expect(summary(v, plain).join('\n')).toMatch(/Quorum:\s+2 of 3 \(2 healthy\), tolerates 0 failures now \(1 when all are healthy\)/);
-    expect(row(members(v, opts), 'demo-2')).toEqual(['demo-2', 'fd422379fda50e48', 'follower', 'unhealthy', '-', '-', '-', '-', '-', 'no (Running)', '7']);
+    expect(row(members(v, opts), 'demo-2')).toEqual(['demo-2', 'fd422379fda50e48', 'follower', 'unhealthy', '-', '-', '-', '-', '-', '-', 'no (Running)', '7']);
     expect(warnings(v, plain)).toEqual([expect.stringMatching(/^! voting member demo-2 is unhealthy/)]);
     expect(conditions(v, plain).some((l) => /^Degraded\s+True\s+MemberUnhealthy/.test(l))).toBe(true);
   });
@@ -141,8 +146,70 @@ describe('status NAME rendering', () => {
   });
 });
 
+describe('members\' figures: from status.members as the controller read them', () => {
+  const view = (c: EtcdCluster) => buildView({ cluster: c, pods: [pod(0), pod(1), pod(2)], events: [], unreadable: [], now: NOW });
+
+  test('version, DB size, term and index are the controller\'s; READ is their age; without readAt a member has none', () => {
+    const read = ago(125);
+    const v = view(cluster(3, [
+      member(0, figures(500, { raftTerm: 7, readAt: read })),
+      member(1, figures(498, { raftTerm: 7, readAt: read, version: '3.5.16', dbSize: 3 * 1024 ** 2 })),
+      // Figures without the time they were read say nothing about when: shown as none.
+      member(2, { version: '3.4.23', raftIndex: 400 }),
+    ]));
+    expect(v.members[1]).toMatchObject({ version: '3.5.16', dbSize: 3 * 1024 ** 2, raftTerm: 7, raftIndex: 498, readAt: read, lag: 2 });
+    const lines = members(v, opts);
+    expect(row(lines, 'demo-0')).toEqual(['demo-0', '8e9e05c52164694d', 'leader', 'healthy', '3.4.23', '24 KiB', '7', '500', '0', '2m5s', 'yes', '0']);
+    expect(row(lines, 'demo-1')).toEqual(['demo-1', '91bc3c398fb3c146', 'follower', 'healthy', '3.5.16', '3.0 MiB', '7', '498', '2', '2m5s', 'yes', '0']);
+    expect(row(lines, 'demo-2')).toEqual(['demo-2', 'fd422379fda50e48', 'follower', 'healthy', '-', '-', '-', '-', '-', '-', 'yes', '0']);
+    expect(v.members[2]).not.toHaveProperty('raftIndex');
+  });
+
+  test('the leader is status.leader, its figures the ones lag is counted from', () => {
+    const v = view(cluster(3, [member(0, figures(90)), member(1, figures(100)), member(2, figures(95))], { leader: 'demo-1' }));
+    expect(v.leader).toBe('demo-1');
+    expect(v.members.map((m) => [m.role, m.lag])).toEqual([['follower', 10], ['leader', 0], ['follower', 5]]);
+  });
+
+  describe('LAG only between figures read within 5 s of the leader\'s', () => {
+    /** demo-0 leads at index 1000, read `leaderRead` s before NOW; demo-1 at `index`, read `memberRead` s before. */
+    const pair = (leaderRead: number, memberRead: number, index = 990) =>
+      view(cluster(3, [member(0, figures(1000, { readAt: ago(leaderRead) })), member(1, figures(index, { readAt: ago(memberRead) })), member(2)]));
+    const cells = (v: ClusterView) => row(members(v, opts), 'demo-1').slice(7, 10);
+
+    test('read in the same pass, or up to 5 s apart: the entries behind', () => {
+      expect(cells(pair(12, 12))).toEqual(['990', '10', '12s']);
+      expect(cells(pair(12, 17))).toEqual(['990', '10', '17s']);
+      expect(cells(pair(17, 12))).toEqual(['990', '10', '12s']);
+      // Ahead of the leader's read (it was read a moment later): never a negative lag.
+      expect(cells(pair(12, 12, 1003))).toEqual(['1003', '0', '12s']);
+    });
+
+    test('read further apart: "-" (the index still shows), and no lag in -o json', () => {
+      expect(cells(pair(12, 18))).toEqual(['990', '-', '18s']);
+      // The leader's counters held for up to 30 s while the member's were rewritten.
+      expect(cells(pair(40, 12))).toEqual(['990', '-', '12s']);
+      expect(statusReport(pair(12, 18)).members[1]).toMatchObject({ raftIndex: 990, readAt: ago(18) });
+      expect(statusReport(pair(12, 18)).members[1].lag).toBeUndefined();
+    });
+
+    test('a leader without figures, or none at all: "-" for every member', () => {
+      const noFigures = view(cluster(3, [member(0), member(1, figures(990)), member(2, figures(990))]));
+      expect(noFigures.members.map((m) => m.lag)).toEqual([undefined, undefined, undefined]);
+      const noLeader = view(cluster(3, [member(0, figures(1000)), member(1, figures(990)), member(2)], { leader: undefined }));
+      expect(row(members(noLeader, opts), 'demo-1')[8]).toBe('-');
+    });
+  });
+
+  test('what etcd reports wrong on a member (an alarm) is a Warning', () => {
+    const alarm = 'memberID:18238139626536823368 alarm:NOSPACE';
+    const v = view(cluster(3, [member(0, figures(100)), member(1, figures(100)), member(2, { ...figures(100), healthy: false, alarms: [alarm] })]));
+    expect(warnings(v, plain)).toEqual([expect.stringMatching(/^! voting member demo-2 is unhealthy/), `! demo-2: etcd reports ${alarm}`]);
+  });
+});
+
 describe('status -o json', () => {
-  test('status is the EtcdCluster status exactly; live figures sit next to it', () => {
+  test('status is the EtcdCluster status exactly; each member\'s figures with when they were read sit next to it', () => {
     const v = fixtures.scaling();
     const report = JSON.parse(JSON.stringify(statusReport(v)));
     expect(report.status).toEqual(JSON.parse(JSON.stringify(v.cluster.status)));
@@ -152,9 +219,11 @@ describe('status -o json', () => {
       spec: { size: 3 },
       quorum: { voting: 2, healthyVoting: 2, quorum: 2, tolerates: 0 },
       leader: 'demo-0',
-      couldNotRead: ['demo-2 (etcd status via the pod proxy): connection refused'],
+      couldNotRead: [],
     });
-    expect(report.members[0]).toMatchObject({ name: 'demo-0', id: '8e9e05c52164694d', role: 'leader', version: '3.4.23', raftIndex: 200, lag: 0, podReady: true, restarts: 0 });
+    expect(report.members[0]).toMatchObject({ name: 'demo-0', id: '8e9e05c52164694d', role: 'leader', version: '3.4.23', raftIndex: 200, readAt: ago(12), lag: 0, podReady: true, restarts: 0 });
+    // A member without figures has none of their keys (not nulls).
+    for (const k of ['version', 'dbSize', 'raftTerm', 'raftIndex', 'readAt', 'lag']) expect(report.members[2]).not.toHaveProperty(k);
     expect(Object.keys(report)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status', 'quorum', 'leader', 'members', 'warnings', 'events', 'couldNotRead']);
   });
 
@@ -218,18 +287,14 @@ describe('versions: Summary, Members, Upgrade section, list', () => {
   const step = 'upgrade 3.4.23 -> 3.5.16: restarting demo-1 on etcd 3.5.16 (a follower; 1 of 3 members restarted)';
   /** demo on its way from 3.4.23 to 3.5.16: demo-2 restarted on it, demo-1 restarting (not answering), demo-0 on 3.4.23. */
   function upgrading(extra: Partial<NonNullable<EtcdCluster['status']>> = {}): ClusterView {
-    const c = cluster(3, [member(0, { version: '3.4.23' }), member(1), member(2, { version: '3.5.16' })], {
+    const c = cluster(3, [member(0, figures(100)), member(1), member(2, figures(100, { version: '3.5.16' }))], {
       lastResize: undefined, clusterVersion: '3.4.0',
       lastUpgrade: { from: '3.4.23', to: '3.5.16', requestedBy: 'alice', startedAt: at(62) },
       conditions: [cond('Available', 'True', 'QuorumHealthy', '2 of 3 healthy'), cond('Progressing', 'True', 'Upgrading', step, 5)],
       ...extra,
     });
     c.spec.version = '3.5.16';
-    return buildView({
-      cluster: c, pods: [pod(0), pod(1, false, 0, 5), pod(2, true, 0, 30)], events: [],
-      live: new Map([['demo-0', live(0, 0, 100)], ['demo-2', { ...live(2, 0, 100), version: '3.5.16' }]]),
-      unreadable: [], now: NOW,
-    });
+    return buildView({ cluster: c, pods: [pod(0), pod(1, false, 0, 5), pod(2, true, 0, 30)], events: [], unreadable: [], now: NOW });
   }
 
   test('Summary: what spec asks for, what members run when it differs, and etcd\'s cluster version', () => {
@@ -238,15 +303,11 @@ describe('versions: Summary, Members, Upgrade section, list', () => {
     expect(s).toMatch(/^Cluster version:\s+3\.4\.0$/m);
   });
 
-  test('Members: the running version, live, else as the member last told the controller', () => {
-    const v = upgrading();
-    const lines = members(v, opts);
+  test('Members: the running version as the member last told the controller; "-" while it does not answer', () => {
+    const lines = members(upgrading(), opts);
+    expect(row(lines, 'demo-0')[4]).toBe('3.4.23');
     expect(row(lines, 'demo-2')[4]).toBe('3.5.16');
     expect(row(lines, 'demo-1')[4]).toBe('-');
-    // No live answer (pods/proxy forbidden, say): the controller's read of demo-0 still shows.
-    v.members[0].version = undefined;
-    const again = buildView({ cluster: v.cluster, pods: [pod(0)], events: [], live: new Map(), unreadable: [], now: NOW });
-    expect(row(members(again, opts), 'demo-0')[4]).toBe('3.4.23');
   });
 
   test('in progress: from -> to, who asked, since when, members on the new version by name, the step, elapsed', () => {

@@ -23,6 +23,13 @@ describe('clusterWarnings', () => {
     expect(codes({ size: 3, observedGeneration: 1, members: [m('a-0'), m('a-1', false), m('a-2')] })).toEqual(['MemberUnhealthy']);
   });
 
+  test('what etcd reports wrong on a member (alarms, no leader), beside its being unhealthy', () => {
+    const alarmed = { ...m('a-1', false), alarms: ['memberID:1 alarm:NOSPACE', 'etcdserver: no leader'] };
+    const status = { size: 3, observedGeneration: 1, members: [m('a-0'), alarmed, m('a-2')] };
+    expect(codes(status)).toEqual(['MemberUnhealthy', 'MemberAlarm']);
+    expect(clusterWarnings({ specSize: 3, status, members: [], now }).at(-1)!.message).toBe('a-1: etcd reports memberID:1 alarm:NOSPACE; etcdserver: no leader');
+  });
+
   test('learner: fine for 2 minutes after its pod was created, stuck after', () => {
     const status = { size: 1, observedGeneration: 1, members: [m('a-0'), m('a-1', true, true)] };
     expect(codes(status, { members: [{ name: 'a-1', podCreatedAt: '2026-11-24T11:59:00Z' }] })).toEqual([]);

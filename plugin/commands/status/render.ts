@@ -12,7 +12,7 @@ import { age, bytes, dash, duration } from '../../cli/format.js';
 import type { Colors } from '../../cli/output.js';
 import { keyValues, table } from '../../cli/table.js';
 import { onVersionText, rolloutHeld } from '../upgrade/progress.js';
-import type { ClusterView, MemberView } from './view.js';
+import { LAG_COMPARABLE_MS, type ClusterView, type MemberView } from './view.js';
 
 export interface RenderOptions {
   colors: Colors;
@@ -235,19 +235,22 @@ function role(m: MemberView, c: Colors): string {
   return dash(m.role);
 }
 
+/** Said under the member table: the figures are the controller's reads, not etcd's answer now. */
+const FIGURES_NOTE = `READ: how long ago the controller read each member's figures; LAG only against the leader's read within ${duration(LAG_COMPARABLE_MS)}.`;
+
 export function members(v: ClusterView, o: RenderOptions): string[] {
   if (v.members.length === 0) return ['No members yet'];
   const c = o.colors;
-  const headers = ['NAME', 'ID', 'ROLE', 'HEALTH', 'VERSION', 'DB SIZE', 'TERM', 'INDEX', 'LAG', 'POD READY', 'RESTARTS'];
+  const headers = ['NAME', 'ID', 'ROLE', 'HEALTH', 'VERSION', 'DB SIZE', 'TERM', 'INDEX', 'LAG', 'READ', 'POD READY', 'RESTARTS'];
   if (o.wide) headers.push('PEER URL', 'POD IP', 'NODE');
   const rows = v.members.map((m) => {
     const ready = m.podReady === undefined ? c.yellow('no pod') : m.podReady ? 'yes' : c.yellow(`no${m.podPhase ? ` (${m.podPhase})` : ''}`);
     const row = [m.name, dash(m.id), role(m, c), health(m, c), dash(m.version), bytes(m.dbSize), dash(m.raftTerm), dash(m.raftIndex),
-      m.lag === undefined ? '-' : m.lag > 0 ? c.yellow(String(m.lag)) : '0', ready, dash(m.restarts)];
+      m.lag === undefined ? '-' : m.lag > 0 ? c.yellow(String(m.lag)) : '0', age(m.readAt, v.now), ready, dash(m.restarts)];
     if (o.wide) row.push(dash(m.peerURL), dash(m.podIP), dash(m.node));
     return row;
   });
-  return table(headers, rows);
+  return [...table(headers, rows), FIGURES_NOTE];
 }
 
 export function conditions(v: ClusterView, c: Colors): string[] {

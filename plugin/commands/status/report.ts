@@ -1,4 +1,5 @@
-// `status -o json|yaml`: the EtcdCluster's status exactly as stored, next to the live figures read for it.
+// `status -o json|yaml`: the EtcdCluster's status exactly as stored, next to what `status` derives from it and
+// the cluster's pods and Events (each member's figures with readAt, when the controller read them).
 import { API_VERSION } from '../../../core/api.js';
 import type { ClusterView } from './view.js';
 

@@ -1,11 +1,18 @@
-// One cluster as `status` shows it: the EtcdCluster's status merged with its pods and each member's live
-// figures from etcd. Pure, so every section can be rendered from fixed inputs in tests.
+// One cluster as `status` shows it: the EtcdCluster's status (with each member's figures as the controller
+// last read them from the member) merged with its pods. Pure, so every section can be rendered from fixed
+// inputs in tests.
 import type { EtcdCluster, MemberStatus } from '../../../core/api.js';
-import { memberIdHex } from '../../../core/member-naming.js';
 import { byOrdinal, healthyVoting, voting } from '../../../core/membership.js';
 import { quorum, tolerates } from '../../../core/quorum.js';
 import { clusterWarnings, type ClusterWarning } from '../../../core/warnings.js';
-import type { EtcdStatusResponse, KubeEvent, Pod } from '../../kube/resources.js';
+import type { KubeEvent, Pod } from '../../kube/resources.js';
+
+/**
+ * Lag is the leader's raft index minus the member's, so both must describe about the same moment: the
+ * controller rewrites counters at most every 30 s, not always in the same pass for every member, and figures
+ * read further apart would count the writes made in between as lag (or hide real lag).
+ */
+export const LAG_COMPARABLE_MS = 5_000;
 
 export type Role = 'leader' | 'follower' | 'learner';
 
@@ -15,13 +22,14 @@ export interface MemberView {
   role?: Role;
   /** As the controller last saw it (status.members). */
   healthy?: boolean;
-  /** Live from etcd, else as the member last told the controller (status.members: absent once it stops answering). */
+  /** As the controller last read them from the member (status.members); absent when it did not answer. */
   version?: string;
-  /** Live from etcd. */
   dbSize?: number;
   raftTerm?: number;
   raftIndex?: number;
-  /** Entries behind the leader's raft index. */
+  /** When the controller read these figures (RFC 3339). */
+  readAt?: string;
+  /** Entries behind the leader's raft index, when both were read within LAG_COMPARABLE_MS of each other. */
   lag?: number;
   peerURL?: string;
   podReady?: boolean;
@@ -41,7 +49,7 @@ export interface ClusterView {
   /** What could not be read, one line each ("pods: forbidden ..."). */
   unreadable: string[];
   warnings: ClusterWarning[];
-  /** Leader as etcd reports it live, else as status last saw it. */
+  /** Leader as the controller last saw it (status.leader). */
   leader?: string;
   voting: number;
   healthyVoting: number;
@@ -56,48 +64,44 @@ export interface ViewInputs {
   /** undefined when the pods could not be listed. */
   pods?: Pod[];
   events?: KubeEvent[];
-  /** Member name -> its etcd status; absent when not read. */
-  live: Map<string, EtcdStatusResponse>;
   unreadable: string[];
   now: Date;
 }
 
-const num = (s: string | undefined): number | undefined => (s === undefined || s === '' || Number.isNaN(Number(s)) ? undefined : Number(s));
-const hex = (s: string | undefined): string | undefined => {
-  try {
-    return s ? memberIdHex(s) : undefined;
-  } catch {
-    return undefined;
-  }
-};
+type Figures = Pick<MemberStatus, 'version' | 'dbSize' | 'raftTerm' | 'raftIndex' | 'readAt'>;
+
+/** A member's figures, only with the time they were read: without it nothing says what moment they show. */
+function figuresOf(m: MemberStatus | undefined): Figures {
+  return m?.readAt ? { version: m.version, dbSize: m.dbSize, raftTerm: m.raftTerm, raftIndex: m.raftIndex, readAt: m.readAt } : {};
+}
+
+/** Entries `m` is behind the leader, when both figures show about the same moment; else unknown. */
+function lagBehind(m: Figures, leader: Figures): number | undefined {
+  if (m.raftIndex === undefined || leader.raftIndex === undefined) return undefined;
+  const apart = Math.abs(Date.parse(m.readAt ?? '') - Date.parse(leader.readAt ?? ''));
+  return apart <= LAG_COMPARABLE_MS ? Math.max(0, leader.raftIndex - m.raftIndex) : undefined;
+}
 
 export function buildView(inp: ViewInputs): ClusterView {
   const st = inp.cluster.status;
   const listed: MemberStatus[] = st?.members ?? [];
   const pods = new Map((inp.pods ?? []).map((p) => [p.metadata.name, p]));
   const names = new Set([...listed.map((m) => m.name), ...pods.keys()]);
-  // etcd's own view of the leader wins over the status written at the last reconcile.
-  const liveLeaderId = [...inp.live.values()].map((s) => hex(s.leader)).find((id) => id !== undefined && id !== '0000000000000000');
-  const leaderMember = liveLeaderId ? listed.find((m) => m.id === liveLeaderId) : undefined;
-  const leader = leaderMember?.name ?? st?.leader;
-  const leaderIndex = leader ? num(inp.live.get(leader)?.raftIndex) : undefined;
+  const leader = st?.leader;
+  const leaderFigures = figuresOf(listed.find((m) => m.name === leader));
 
   const members = byOrdinal([...names].map((name) => ({ name }))).map(({ name }): MemberView => {
     const m = listed.find((x) => x.name === name);
     const pod = pods.get(name);
-    const live = inp.live.get(name);
-    const raftIndex = num(live?.raftIndex);
+    const figures = figuresOf(m);
     const container = pod?.status?.containerStatuses ?? [];
     return {
       name,
-      id: m?.id ?? hex(live?.header?.member_id),
+      id: m?.id,
       role: m ? (m.isLearner ? 'learner' : name === leader ? 'leader' : 'follower') : undefined,
       healthy: m?.healthy,
-      version: live?.version ?? m?.version,
-      dbSize: num(live?.dbSize),
-      raftTerm: num(live?.raftTerm ?? live?.header?.raft_term),
-      raftIndex,
-      lag: leaderIndex !== undefined && raftIndex !== undefined ? Math.max(0, leaderIndex - raftIndex) : undefined,
+      ...figures,
+      lag: lagBehind(figures, leaderFigures),
       peerURL: m?.peerURL,
       podReady: pod ? pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false : undefined,
       podPhase: pod?.status?.phase,

@@ -1,5 +1,5 @@
-// `status NAME --watch`: redraw when the EtcdCluster changes (a watch) and every few seconds for the live
-// member figures. A failed refresh is shown and retried; Ctrl-C ends it with exit 0.
+// `status NAME --watch`: redraw when the EtcdCluster changes (a watch: members' figures are in its status) and
+// every few seconds for its pods, Events and ages. A failed refresh is shown and retried; Ctrl-C ends it with exit 0.
 import { err } from '../../cli/output.js';
 import type { Connection } from '../../kube/connection.js';
 import { watchCluster } from '../../kube/resources.js';
