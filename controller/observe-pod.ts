@@ -1,6 +1,6 @@
 // A pod of an etcd member as the decisions need it (core/reconcile-step.ts ObservedPod): readiness, client
 // traffic, and what a repair must know (the member guard's verdict, scheduling, a deletion that hangs).
-import type { V1ContainerStateTerminated, V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStateTerminated, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { SERVING_CHANGED_AT_ANNOTATION, SERVING_LABEL, TEMPLATE_HASH_ANNOTATION } from '../core/api.js';
 import { GUARD_EXIT, type GuardRefusal } from '../core/member-guard.js';
 import type { ObservedPod } from '../core/reconcile-step.js';
@@ -37,6 +37,14 @@ function trouble(p: V1Pod): string | undefined {
   return undefined;
 }
 
+/** When the etcd container of a pod being deleted stopped: its exit, else (not run since) when the deletion was asked. */
+function stoppedAt(p: V1Pod, etcd: V1ContainerStatus | undefined): number | undefined {
+  const exited = ms(etcd?.state?.terminated?.finishedAt);
+  if (exited !== undefined) return exited;
+  const deadline = ms(p.metadata?.deletionTimestamp);
+  return deadline === undefined ? undefined : deadline - 1000 * (p.metadata?.deletionGracePeriodSeconds ?? 0);
+}
+
 export function observePod(p: V1Pod, ordinal: number, endpointPods: Set<string | undefined> | undefined): ObservedPod {
   const name = p.metadata!.name!;
   const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -55,6 +63,7 @@ export function observePod(p: V1Pod, ordinal: number, endpointPods: Set<string |
     guardRefusal: guardRefusal(p),
     unschedulableSince: sched?.status === 'False' ? ms(sched.lastTransitionTime) : undefined,
     deletionDeadline: ms(p.metadata?.deletionTimestamp),
+    etcdStoppedAt: p.metadata?.deletionTimestamp && !etcd?.state?.running ? stoppedAt(p, etcd) : undefined,
     trouble: ready ? undefined : trouble(p),
     templateHash: p.metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION],
   };

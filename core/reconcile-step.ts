@@ -82,6 +82,8 @@ export interface ObservedPod {
   unschedulableSince?: number;
   /** When a graceful deletion's grace period ends (deletionTimestamp, ms). */
   deletionDeadline?: number;
+  /** While it is being deleted: since when its node reports etcd not running (exited, or never restarted), ms. */
+  etcdStoppedAt?: number;
   /** Why the pod does not serve, in Kubernetes' words ("CrashLoopBackOff", "Unschedulable: ..."). */
   trouble?: string;
   /** The hash of the pod template it was made from (TEMPLATE_HASH_ANNOTATION); absent on older pods. */

@@ -14,6 +14,12 @@ import { drainWait, names, type Known, type Ours } from './step-facts.js';
 export const UNSCHEDULABLE_GRACE_MS = 15_000;
 /** A deletion this long past its grace period will not finish: the pod's node does not answer. */
 export const STUCK_DELETION_MS = 15_000;
+/**
+ * A pod whose node reports its etcd stopped this long, still being deleted: the kubelet (1.20) lost a race with
+ * its own cleanup of the exited container ("Failed killing the pod ... NotFound") and retries only at its next
+ * full pod sync, up to a minute later. Its normal cleanup (volumes, sandbox) takes a few seconds.
+ */
+export const STOPPED_POD_GRACE_MS = 10_000;
 /** Between the controller's clock (an entry's addedAt) and the API server's (creationTimestamp). */
 const CLOCK_MARGIN_MS = 2000;
 const REPAIR_WAIT_MS = 1000;
@@ -267,8 +273,14 @@ export function learnerPod(k: Known, learner: Ours, addedAt: string | undefined)
   return undefined;
 }
 
-/** A pod of a member no longer in etcd that does not go: force it once its node has had time to answer. */
+/**
+ * A pod being deleted that does not go: forced once its node reports etcd stopped for STOPPED_POD_GRACE_MS (its
+ * process is gone, so nothing can run twice on its volume), or once its node has had time to answer and did not.
+ */
 export function stuckDeletion(k: Known, pod: ObservedPod, what: string): Step {
+  if (pod.etcdStoppedAt !== undefined && k.o.now - pod.etcdStoppedAt > STOPPED_POD_GRACE_MS) {
+    return { kind: 'delete-pod', pod: pod.name, force: true, message: `${what} ${pod.name}: its node reported etcd stopped ${duration(k.o.now - pod.etcdStoppedAt)} ago and has not finished deleting it; deleting it for good` };
+  }
   if (pod.deletionDeadline !== undefined && k.o.now - pod.deletionDeadline > STUCK_DELETION_MS) {
     return { kind: 'delete-pod', pod: pod.name, force: true, message: `${what} ${pod.name} has been terminating ${duration(k.o.now - pod.deletionDeadline)} past its grace period (its node does not answer); deleting it for good` };
   }

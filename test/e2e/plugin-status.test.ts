@@ -1,8 +1,11 @@
-// `kubectl etcd status|list|members` through the real kubectl on the local cluster, and an interactive
-// `scale` answered "n" in a real terminal (tmux). Run with ETCDOP_TEST_CLUSTER=plugin.
+// `kubectl etcd status|list|members` through the real kubectl on the local cluster (also as a ServiceAccount with
+// only the read-only plugin role), and an interactive `scale` answered "n" in a real terminal (tmux). Run with
+// ETCDOP_TEST_CLUSTER=plugin.
 import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { run, waitFor } from '../helpers/cluster.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ROOT, run, waitFor } from '../helpers/cluster.js';
 import { NAME, pluginEnv, type PluginEnv } from './plugin-harness.js';
 
 jest.setTimeout(10 * 60_000);
@@ -92,4 +95,43 @@ test('an interactive scale answered "n" in a real terminal changes nothing', asy
   const after = await p.get();
   expect(after.spec.size).toBe(1);
   expect(after.metadata.generation).toBe(before.metadata.generation);
+});
+
+test('status NAME as a ServiceAccount bound only to manifests/rbac/plugin-viewer.yaml: figures shown, no pods/proxy, no writes', async () => {
+  const must = async (args: string[], input?: string, kubeconfig = p.tc.kubeconfig) => {
+    const r = await run('kubectl', ['--kubeconfig', kubeconfig, ...args], { input, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await must(['apply', '-f', resolve(ROOT, 'manifests/rbac/plugin-viewer.yaml')]);
+  await must(['-n', p.ns, 'create', 'serviceaccount', 'viewer']);
+  await must(['-n', p.ns, 'create', 'rolebinding', 'viewer', '--clusterrole=etcd-plugin-viewer', `--serviceaccount=${p.ns}:viewer`]);
+  // Kubernetes 1.20 makes a token Secret for each ServiceAccount.
+  const secret = await waitFor(async () => (await must(['-n', p.ns, 'get', 'serviceaccount', 'viewer', '-o', 'jsonpath={.secrets[0].name}'])) || undefined,
+    { timeoutMs: 60_000, what: 'the token Secret of ServiceAccount viewer' });
+  const token = Buffer.from(await must(['-n', p.ns, 'get', 'secret', secret, '-o', 'jsonpath={.data.token}']), 'base64').toString();
+  const admin = JSON.parse(await must(['config', 'view', '--raw', '--minify', '-o', 'json'])) as { clusters: { name: string; cluster: Record<string, unknown> }[] };
+  const kubeconfig = `${p.tc.kubeconfig}.viewer-${randomBytes(3).toString('hex')}`;
+  writeFileSync(kubeconfig, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', clusters: admin.clusters, users: [{ name: 'viewer', user: { token } }],
+    contexts: [{ name: 'viewer', context: { cluster: admin.clusters[0].name, user: 'viewer', namespace: p.ns } }], 'current-context': 'viewer',
+  }));
+  try {
+    const r = await run('kubectl', ['etcd', 'status', NAME], { env: { ...p.env, KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(new RegExp(`${NAME}-0\\s+[0-9a-f]{16}\\s+leader\\s+healthy\\s+3\\.\\d+\\.\\d+\\s+\\d+(\\.\\d)? KiB\\s+\\d+\\s+\\d+\\s+0\\s+(\\d+[smhd])+\\s+yes\\s+\\d+`));
+    expect(r.stdout).not.toMatch(/Could not read/);
+    // The role reads and nothing else: no pods/proxy (a write path into etcd), no change to the cluster.
+    const can = (verb: string, what: string) => run('kubectl', ['--kubeconfig', kubeconfig, 'auth', 'can-i', verb, what], { timeoutMs: 30_000 });
+    expect((await can('get', 'etcdclusters')).stdout.trim()).toBe('yes');
+    for (const [verb, what] of [['create', 'pods/proxy'], ['get', 'pods/proxy'], ['patch', 'etcdclusters'], ['patch', 'etcdclusters.etcd.k8s-operator.io/scale'], ['create', 'pods/exec']]) {
+      expect({ verb, what, answer: (await can(verb, what)).stdout.trim() }).toEqual({ verb, what, answer: 'no' });
+    }
+    const scale = await run('kubectl', ['etcd', 'scale', NAME, '--replicas', '3', '--yes'], { env: { ...p.env, KUBECONFIG: kubeconfig }, timeoutMs: 60_000 });
+    expect(scale.code).not.toBe(0);
+    expect(scale.stderr).toMatch(/forbidden/i);
+  } finally {
+    rmSync(kubeconfig, { force: true });
+    await must(['delete', 'clusterrole', 'etcd-plugin-viewer', '--ignore-not-found']);
+  }
 });

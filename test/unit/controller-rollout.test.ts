@@ -127,6 +127,16 @@ describe('rollout: a version change', () => {
     expect(nextStep(starting)).toMatchObject({ kind: 'wait', reason: 'WaitingForMemberRestart' });
   });
 
+  it('deletes for good a restarted pod whose etcd its node reports stopped for 10 s and that does not go (kubelet 1.20 retries a lost kill race a minute later)', () => {
+    const stopped = (ago: number) => observed({ lastUpgrade: upgrade, pods: { 2: { deleting: true, etcdStartedAt: undefined, etcdStoppedAt: NOW - ago, deletionDeadline: NOW + 25_000 } } });
+    expect(nextStep(stopped(9000))).toMatchObject({ kind: 'wait', reason: 'WaitingForPodRestart' });
+    const step = nextStep(stopped(11_000));
+    expect(step).toMatchObject({ kind: 'delete-pod', pod: 'demo-2', force: true });
+    if (step.kind === 'delete-pod') expect(step.message).toBe("the restarted member's pod demo-2: its node reported etcd stopped 11s ago and has not finished deleting it; deleting it for good");
+    // Still running as the node last said (a node that does not answer): not forced before its grace period and a margin.
+    expect(nextStep(observed({ lastUpgrade: upgrade, pods: { 2: { deleting: true, deletionDeadline: NOW - 1000 } } }))).toMatchObject({ kind: 'wait', reason: 'WaitingForPodRestart' });
+  });
+
   it('reports a restarted member that does not come back, with the way back while no member runs the new minor', () => {
     const stuck = observed({
       lastUpgrade: upgrade,

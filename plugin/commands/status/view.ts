@@ -8,9 +8,9 @@ import { clusterWarnings, type ClusterWarning } from '../../../core/warnings.js'
 import type { KubeEvent, Pod } from '../../kube/resources.js';
 
 /**
- * Lag is the leader's raft index minus the member's, so both must describe about the same moment: the
- * controller rewrites counters at most every 30 s, not always in the same pass for every member, and figures
- * read further apart would count the writes made in between as lag (or hide real lag).
+ * Lag is the leader's raft index minus the member's, so both must describe about the same moment. The
+ * controller rewrites every answering member's figures together (one readAt), but a member that did not answer
+ * that pass keeps none, and figures read further apart would count the writes made in between as lag.
  */
 export const LAG_COMPARABLE_MS = 5_000;
 
