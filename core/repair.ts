@@ -274,13 +274,21 @@ export function learnerPod(k: Known, learner: Ours, addedAt: string | undefined)
 }
 
 /**
- * A pod being deleted that does not go: forced once its node reports etcd stopped for STOPPED_POD_GRACE_MS (its
- * process is gone, so nothing can run twice on its volume), or once its node has had time to answer and did not.
+ * A pod being deleted whose node has reported etcd stopped for STOPPED_POD_GRACE_MS: forced (its process is gone,
+ * so nothing can run twice on its volume); undefined otherwise.
+ */
+export function stoppedPodDeletion(k: Known, pod: ObservedPod, what: string): Step | undefined {
+  if (pod.etcdStoppedAt === undefined || k.o.now - pod.etcdStoppedAt <= STOPPED_POD_GRACE_MS) return undefined;
+  return { kind: 'delete-pod', pod: pod.name, force: true, message: `${what} ${pod.name}: its node reported etcd stopped ${duration(k.o.now - pod.etcdStoppedAt)} ago and has not finished deleting it; deleting it for good` };
+}
+
+/**
+ * A pod of a member no longer in etcd that does not go: forced once its etcd is reported stopped
+ * (stoppedPodDeletion), or once its node has had time to answer and did not.
  */
 export function stuckDeletion(k: Known, pod: ObservedPod, what: string): Step {
-  if (pod.etcdStoppedAt !== undefined && k.o.now - pod.etcdStoppedAt > STOPPED_POD_GRACE_MS) {
-    return { kind: 'delete-pod', pod: pod.name, force: true, message: `${what} ${pod.name}: its node reported etcd stopped ${duration(k.o.now - pod.etcdStoppedAt)} ago and has not finished deleting it; deleting it for good` };
-  }
+  const stopped = stoppedPodDeletion(k, pod, what);
+  if (stopped) return stopped;
   if (pod.deletionDeadline !== undefined && k.o.now - pod.deletionDeadline > STUCK_DELETION_MS) {
     return { kind: 'delete-pod', pod: pod.name, force: true, message: `${what} ${pod.name} has been terminating ${duration(k.o.now - pod.deletionDeadline)} past its grace period (its node does not answer); deleting it for good` };
   }

@@ -10,7 +10,7 @@ import { DEFAULT_ETCD_VERSION, type EtcdCluster, type LastUpgrade } from './api.
 import { duration } from './duration.js';
 import { minorOf } from './etcd-version.js';
 import type { Observed, ObservedMember, ObservedPod, Step } from './reconcile-step.js';
-import { stuckDeletion } from './repair.js';
+import { stoppedPodDeletion } from './repair.js';
 import { names, type Known, type Ours } from './step-facts.js';
 
 /** A restarted member within this many raft entries of the leader has caught up. */
@@ -87,8 +87,9 @@ function rollNext(k: Known, stale: Ours[], open: LastUpgrade | undefined): Step 
   const progress = `${done} of ${voting.length} members restarted`;
   const restarting = o.pods.filter((p) => p.deleting);
   if (restarting.length) {
-    // A pod whose etcd has stopped but that the kubelet does not finish deleting is deleted for good.
-    const forced = restarting.map((p) => stuckDeletion(k, p, 'the restarted member\'s pod')).find((s) => s.kind !== 'wait');
+    // A pod whose etcd has stopped but that the kubelet does not finish deleting is deleted for good. Not one on a
+    // node that does not answer: its member is still in etcd and may still run there.
+    const forced = restarting.map((p) => stoppedPodDeletion(k, p, 'the restarted member\'s pod')).find((s) => s !== undefined);
     if (forced) return forced;
     return { kind: 'wait', reason: 'WaitingForPodRestart', message: `${what(open)}: waiting for pod ${restarting.map((p) => p.name).join(', ')} to stop (${progress})`, requeueMs: ROLLOUT_WAIT_MS };
   }
