@@ -1,20 +1,21 @@
-// The Kubernetes objects one EtcdCluster owns, built from its spec. The etcd container runs etcd alone, with
-// no shell (official etcd images from 3.5 on are distroless): `etcd --config-file` points at the member's
-// entry in ConfigMap NAME-members, an etcd config file the controller writes once etcd has accepted the
-// member. Until it exists etcd exits and the pod restarts; with member data in its data dir etcd ignores the
-// initial-cluster settings and rejoins as itself.
+// The Kubernetes objects one EtcdCluster owns, built from its spec (the etcd pod template: pod-template.ts).
+// Each etcd pod reads its member's entry in ConfigMap NAME-members, an etcd config file the controller writes
+// once etcd has accepted the member. Until it exists etcd exits and the pod restarts; with member data in its
+// data dir etcd ignores the initial-cluster settings and rejoins as itself.
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import { API_VERSION, CLUSTER_LABEL, DEFAULT_ETCD_VERSION, KIND, SERVING_LABEL, TEMPLATE_HASH_ANNOTATION, type EtcdCluster } from '../core/api.js';
+import { API_VERSION, CLUSTER_LABEL, ETCD_OPTIONS_ANNOTATION, KIND, SERVING_LABEL, TEMPLATE_HASH_ANNOTATION, type EtcdCluster } from '../core/api.js';
 import { productVersion } from '../core/version.js';
+import { normalizeOptions } from '../core/etcd-options.js';
 import { CLIENT_PORT, DATA_VOLUME, PEER_PORT } from '../core/member-naming.js';
-import { DATA_DIR, ENTRIES_DIR, formatEntry, type EntryContext, type MemberStartEntry } from '../core/member-entry.js';
+import { entryContext, formatEntry, membersConfigMapName, type MemberStartEntry } from '../core/member-entry.js';
+import { etcdPodTemplate, type PodImages } from './pod-template.js';
 
-export { DATA_DIR, ENTRIES_DIR, formatEntry, parseEntry } from '../core/member-entry.js';
+export { DATA_DIR, ENTRIES_DIR, formatEntry, membersConfigMapName, parseEntry } from '../core/member-entry.js';
+export { etcdArgs, type PodImages } from './pod-template.js';
 
 const MANAGED_BY = 'etcd-k8s-operator';
 
-export const membersConfigMapName = (cluster: string) => `${cluster}-members`;
 export const clientServiceName = (cluster: string) => `${cluster}-client`;
 
 export function ownerLabels(cluster: string): Record<string, string> {
@@ -58,21 +59,9 @@ export function clientService(c: EtcdCluster): V1Service {
   };
 }
 
-/** etcd's arguments: everything else is in the member's config file ($(POD_NAME) is expanded by the kubelet). */
-export const etcdArgs = [`--config-file=${ENTRIES_DIR}/$(POD_NAME)`];
-
-/** Images of an etcd pod: etcd's repository (the tag is v<spec.version>) and the member guard's image. */
-export interface PodImages {
-  etcdRepository: string;
-  /** The operator's image: it holds the member guard (bin/etcd-member-guard). */
-  guard: string;
-}
-
 export const DEFAULT_ETCD_REPOSITORY = 'gcr.io/etcd-development/etcd';
 export const OPERATOR_REPOSITORY = 'ghcr.io/etcd-k8s-operator/etcd-k8s-operator';
 export const defaultGuardImage = () => `${OPERATOR_REPOSITORY}:${productVersion()}`;
-
-const podName = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
 
 /**
  * The template, marked with the hash of what it holds: the StatefulSet's and each pod's say which rendering
@@ -93,13 +82,11 @@ export function templateVersion(t: V1PodTemplateSpec | undefined): string | unde
 
 export function statefulSet(c: EtcdCluster, images: PodImages, replicas: number): V1StatefulSet {
   const name = c.metadata.name!;
-  const labels = ownerLabels(name);
   const storage = c.spec.storage ?? {};
-  const image = `${images.etcdRepository}:v${c.spec.version ?? DEFAULT_ETCD_VERSION}`;
-  const dataMounts = [
-    { name: DATA_VOLUME, mountPath: DATA_DIR },
-    { name: 'members', mountPath: ENTRIES_DIR, readOnly: true },
-  ];
+  const template = etcdPodTemplate(c, images, ownerLabels(name));
+  const options = normalizeOptions(c.spec.etcdOptions);
+  // etcd reads its options from the members' ConfigMap; naming them in the template makes a change roll out.
+  if (Object.keys(options).length) template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, [ETCD_OPTIONS_ANNOTATION]: JSON.stringify(options) } };
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -112,46 +99,7 @@ export function statefulSet(c: EtcdCluster, images: PodImages, replicas: number)
       // etcd pods are never rolled behind the controller's back.
       updateStrategy: { type: 'OnDelete' },
       selector: { matchLabels: { [CLUSTER_LABEL]: name } },
-      template: hashed({
-        metadata: { labels },
-        spec: {
-          terminationGracePeriodSeconds: 30,
-          // Before every start: etcd only on the member's own data, or on an empty volume for a member that has
-          // never run (core/member-guard.ts); otherwise it waits, says why, and the controller replaces it.
-          initContainers: [
-            {
-              name: 'member-guard',
-              image: images.guard,
-              command: ['etcd-member-guard'],
-              args: ['--entry', `${ENTRIES_DIR}/$(POD_NAME)`, '--data-dir', DATA_DIR, '--member', '$(POD_NAME)'],
-              env: [podName],
-              volumeMounts: dataMounts.map((m) => ({ ...m, readOnly: true })),
-              // As the etcd container's user (the image's: root): etcd keeps its data dir 0700, and a guard that
-              // cannot read it checks nothing.
-              securityContext: { runAsUser: 0, runAsGroup: 0 },
-            },
-          ],
-          containers: [
-            {
-              name: 'etcd',
-              image,
-              command: ['/usr/local/bin/etcd'],
-              args: etcdArgs,
-              env: [podName],
-              ports: [
-                { name: 'client', containerPort: CLIENT_PORT },
-                { name: 'peer', containerPort: PEER_PORT },
-              ],
-              readinessProbe: { httpGet: { path: '/health', port: CLIENT_PORT }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 },
-              volumeMounts: dataMounts,
-            },
-          ],
-          volumes: [
-            { name: 'members', configMap: { name: membersConfigMapName(name) } },
-            ...(storage.emptyDir ? [{ name: DATA_VOLUME, emptyDir: {} }] : []),
-          ],
-        },
-      }),
+      template: hashed(template),
       // PVCs carry the cluster label but no owner: deleting the EtcdCluster keeps the data (LESSONS rule 6).
       volumeClaimTemplates: storage.emptyDir
         ? undefined
@@ -178,11 +126,8 @@ export function pdb(c: EtcdCluster, apiVersion: string, minAvailable: number) {
   };
 }
 
-/** Token of the bootstrap: unique per EtcdCluster object, so a recreated cluster never talks to an old one. */
-export const clusterToken = (c: EtcdCluster) => `${c.metadata.name}-${c.metadata.uid}`;
-
 export function membersConfigMap(c: EtcdCluster, entries: Record<string, MemberStartEntry>): V1ConfigMap {
-  const ctx: EntryContext = { cluster: c.metadata.name!, namespace: c.metadata.namespace!, token: clusterToken(c) };
+  const ctx = entryContext(c);
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',

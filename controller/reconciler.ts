@@ -15,7 +15,7 @@ import {
   type Step,
 } from '../core/reconcile-step.js';
 import { RESIZE_REQUESTED_REASON, type ResizeEventLike } from '../core/resize-record.js';
-import type { MemberStartEntry } from '../core/member-entry.js';
+import { entryContext, formatEntry, type MemberStartEntry } from '../core/member-entry.js';
 import { deriveStatus, failureStatus, resizeBegins, statusEqual } from '../core/status-derive.js';
 import { EtcdAdmin, isLearnerNotInSync, isTransientRefusal, type EtcdView } from './etcd-admin.js';
 import { failpoint } from './failpoints.js';
@@ -146,11 +146,14 @@ export class Reconciler {
     const view = await this.etcd.observe(endpoints, new Set(healthyBefore.filter((k) => k !== undefined).map((k) => clientURL(name, namespace, k))));
 
     let memberEntries: Record<string, MemberStartEntry> | undefined;
+    let memberEntriesOutdated = false;
     if (cm) {
       memberEntries = {};
+      const ctx = entryContext(cluster);
       for (const [key, text] of Object.entries(cm.data ?? {})) {
         const entry = objects.parseEntry(text);
         if (entry) memberEntries[key] = entry;
+        if (!entry || formatEntry(ctx, key, entry) !== text) memberEntriesOutdated = true;
       }
     }
     const pdbMin = pdb?.spec?.minAvailable;
@@ -162,6 +165,7 @@ export class Reconciler {
       statefulSet: sts ? this.statefulSetFacts(cluster, sts) : undefined,
       pdb: pdb ? { minAvailable: typeof pdbMin === 'number' ? pdbMin : Number(pdbMin ?? 0) } : undefined,
       memberEntries,
+      ...(memberEntriesOutdated ? { memberEntriesOutdated } : {}),
       pods: observedPods,
       pvcs: observedPvcs,
     };

@@ -36,6 +36,8 @@ export const CLUSTER_LABEL = `${GROUP}/cluster`;
 export const SERVING_LABEL = `${GROUP}/serving`;
 /** On the StatefulSet's pod template (so on every pod made from it): the hash of the template the controller rendered. */
 export const TEMPLATE_HASH_ANNOTATION = `${GROUP}/template-hash`;
+/** On the pod template when spec.etcdOptions is set: the options the members' config files hold, so a change rolls out. */
+export const ETCD_OPTIONS_ANNOTATION = `${GROUP}/etcd-options`;
 /** When SERVING_LABEL last changed on a pod (RFC 3339, ms): the clock of the client-traffic drain. */
 export const SERVING_CHANGED_AT_ANNOTATION = `${GROUP}/serving-changed-at`;
 
@@ -58,11 +60,46 @@ export interface RepairSpec {
 
 export const DEFAULT_UNHEALTHY_AFTER = '3m';
 
+/**
+ * What the user merges into the etcd pods (SPEC.md, "Security and pods"): only these fields, each applied (the
+ * webhook denies any other, rule V11). Kubernetes shapes are kept as the user wrote them.
+ */
+export interface PodTemplateOverrides {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: {
+    /** Replaces the etcd container's default requests and limits. */
+    resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+    /** Each of nodeAffinity, podAffinity, podAntiAffinity given replaces the default one (a preferred spread). */
+    affinity?: Record<string, unknown>;
+    nodeSelector?: Record<string, string>;
+    tolerations?: Record<string, unknown>[];
+    priorityClassName?: string;
+    topologySpreadConstraints?: Record<string, unknown>[];
+  };
+}
+
+/** etcd settings the controller writes into every member's config file; a change restarts members one at a time. */
+export interface EtcdOptions {
+  /** Backend quota in bytes (etcd's default 2 GiB; at most 8 GiB, etcd's suggested maximum). */
+  quotaBackendBytes?: number;
+  autoCompactionMode?: 'periodic' | 'revision';
+  /** periodic: a duration ("1h", "30m") or hours as a number; revision: how many revisions to keep. */
+  autoCompactionRetention?: string;
+  /** Raft heartbeat interval in milliseconds (etcd's default 100). */
+  heartbeatInterval?: number;
+  /** Raft election timeout in milliseconds, at least 5 heartbeats (etcd's default 1000). */
+  electionTimeout?: number;
+  /** Applied entries between snapshots of the raft log (etcd's default 100000). */
+  snapshotCount?: number;
+}
+
 export interface EtcdClusterSpec {
   size: number;
   version?: string;
   storage?: StorageSpec;
   repair?: RepairSpec;
+  podTemplate?: PodTemplateOverrides;
+  etcdOptions?: EtcdOptions;
 }
 
 export interface MemberStatus {

@@ -54,3 +54,15 @@ export function compareVersions(x: string, y: string): number {
   if (!a || !b) return a ? 1 : b ? -1 : 0;
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }
+
+/**
+ * The metrics listener's path for a liveness probe: /livez (3.5.11 on, 3.4.29 on) answers while the member can
+ * read its own store, leader or not, so a cluster without quorum is not restarted into a worse state; before it,
+ * /metrics, which answers while the process serves at all (/health there needs a leader).
+ */
+export function livenessPath(version: string): string {
+  const v = parseVersion(version);
+  if (!v) return '/metrics';
+  const livez = v.major > 3 || (v.major === 3 && (v.minor > 5 || (v.minor === 5 && v.patch >= 11) || (v.minor === 4 && v.patch >= 29)));
+  return livez ? '/livez' : '/metrics';
+}

@@ -2,7 +2,9 @@
 // once etcd has accepted the member and read by etcd (`--config-file`) and, before it, by the member guard
 // (guard/), which keeps a pod from starting etcd on data that is not that member's. The controller's own
 // bookkeeping rides along as comments etcd ignores. Pure.
-import { CLIENT_PORT, PEER_PORT } from './member-naming.js';
+import type { EtcdCluster, EtcdOptions } from './api.js';
+import { optionLines } from './etcd-options.js';
+import { CLIENT_PORT, METRICS_PORT, PEER_PORT } from './member-naming.js';
 
 export const DATA_DIR = '/var/lib/etcd';
 export const ENTRIES_DIR = '/etc/etcd-members';
@@ -27,11 +29,21 @@ export interface MemberStartEntry {
   forceNewClusterAt?: string;
 }
 
-/** Where a member's entry lives: the cluster's identity and the member's name, for its URLs. */
+/** Where a member's entry lives: the cluster's identity and the member's name, for its URLs; and spec.etcdOptions. */
 export interface EntryContext {
   cluster: string;
   namespace: string;
   token: string;
+  options?: EtcdOptions;
+}
+
+export const membersConfigMapName = (cluster: string) => `${cluster}-members`;
+
+/** Token of the bootstrap: unique per EtcdCluster object, so a recreated cluster never talks to an old one. */
+export const clusterToken = (c: EtcdCluster) => `${c.metadata.name}-${c.metadata.uid}`;
+
+export function entryContext(c: EtcdCluster): EntryContext {
+  return { cluster: c.metadata.name!, namespace: c.metadata.namespace!, token: clusterToken(c), options: c.spec.etcdOptions };
 }
 
 const ADDED_AT = '# added-at: ';
@@ -61,10 +73,11 @@ export function formatEntry(ctx: EntryContext, member: string, e: MemberStartEnt
     `initial-cluster: ${quoted(e.initialCluster)}`,
     `initial-cluster-state: ${quoted(e.state)}`,
     `initial-cluster-token: ${quoted(ctx.token)}`,
-    // On by default only as a command-line flag: a config file starts from defaults where it is off; kept as
-    // etcd's own default for clients of its JSON API. kubectl-etcd does not use it (it reads members' figures
-    // from the EtcdCluster's status, so it needs no pods/proxy).
-    'enable-grpc-gateway: true',
+    // Plain HTTP for the kubelet's probes (and Prometheus) whatever the client listener requires. The JSON
+    // gateway (on by default only as a command-line flag) stays off: nothing here uses it, and through the API
+    // server's pods/proxy it would let anyone allowed to proxy write to etcd.
+    `listen-metrics-urls: ${quoted(`http://0.0.0.0:${METRICS_PORT}`)}`,
+    ...optionLines(ctx.options),
     ...(e.forceNewClusterAt ? ['force-new-cluster: true'] : []),
   ];
   return `${lines.join('\n')}\n`;

@@ -3,6 +3,8 @@
 
 export const CLIENT_PORT = 2379;
 export const PEER_PORT = 2380;
+/** etcd's metrics listener: /metrics, /health (and /livez from 3.5.11) in plain HTTP, for probes and Prometheus. */
+export const METRICS_PORT = 2381;
 /** Name of the StatefulSet's volumeClaimTemplate: PVCs are `data-NAME-k`. */
 export const DATA_VOLUME = 'data';
 

@@ -1,11 +1,15 @@
 // Admission rules about the object itself rather than its size (SPEC.md, "Bad input at admission"): a name
 // that can become every object the controller makes (V6), and spec fields the controller applies only when it
-// creates the cluster (V7). Pure; never bypassed by force-resize.
+// creates the cluster (V7), and the pod settings it merges into the etcd pods (V11). Pure; never bypassed by
+// force-resize.
 import { isPlainObject } from './admission-review.js';
 import { DEFAULT_ETCD_VERSION } from './api.js';
+import { etcdOptionProblems, normalizeOptions } from './etcd-options.js';
+import { podTemplateProblems } from './pod-template-rules.js';
+import { quantityValue } from './quantity.js';
 
 export interface ObjectFinding {
-  rule: 'V6' | 'V7';
+  rule: 'V6' | 'V7' | 'V11';
   message: string;
 }
 
@@ -51,7 +55,7 @@ function namePatternProblem(name: string): string {
 function effectiveStorage(storage: unknown): { size: number | string; storageClassName: string; emptyDir: boolean } {
   const s = isPlainObject(storage) ? storage : {};
   const size = typeof s.size === 'string' ? s.size : '1Gi';
-  return { size: quantityBytes(size) ?? size, storageClassName: typeof s.storageClassName === 'string' ? s.storageClassName : '', emptyDir: s.emptyDir === true };
+  return { size: quantityValue(size) ?? size, storageClassName: typeof s.storageClassName === 'string' ? s.storageClassName : '', emptyDir: s.emptyDir === true };
 }
 
 function describeStorage(storage: unknown): string {
@@ -60,14 +64,6 @@ function describeStorage(storage: unknown): string {
   const parts = [`size ${typeof s.size === 'string' ? s.size : '1Gi'}`];
   if (typeof s.storageClassName === 'string') parts.push(`storageClassName ${s.storageClassName}`);
   return parts.join(', ');
-}
-
-const UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-
-/** A Kubernetes quantity in the forms the schema allows ("1Gi", "1024Mi", "5G"), in bytes. */
-function quantityBytes(q: string): number | undefined {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.exec(q);
-  return m ? Number(m[1]) * UNITS[m[2] ?? ''] : undefined;
 }
 
 /** spec.version as the controller reads it: the default when absent. */
@@ -95,4 +91,39 @@ export function checkSpecChange(cluster: string, oldSpec: unknown, newSpec: unkn
     };
   }
   return undefined;
+}
+
+/**
+ * V11 on CREATE, and on UPDATE when they change (an object admitted before keeps being resizable): spec.podTemplate
+ * and spec.etcdOptions hold only what the controller can apply.
+ */
+export function checkPodSettings(cluster: string, spec: unknown, oldSpec?: unknown): ObjectFinding | undefined {
+  if (oldSpec !== undefined && !changedPodSettings(oldSpec, spec).length) return undefined;
+  const s = isPlainObject(spec) ? spec : {};
+  const problems = [...podTemplateProblems(s.podTemplate), ...etcdOptionProblems(s.etcdOptions)];
+  if (!problems.length) return undefined;
+  return {
+    rule: 'V11',
+    message: `V11: the pod settings of ${cluster} cannot be applied: ${problems.join('; ')}. Fix ${problems.length > 1 ? 'these fields' : 'this field'} ` +
+      `and apply again (SPEC.md, "Security and pods", lists what spec.podTemplate and spec.etcdOptions take).`,
+  };
+}
+
+const podSettings = (spec: unknown) => {
+  const s = isPlainObject(spec) ? spec : {};
+  return { podTemplate: JSON.stringify(s.podTemplate ?? {}), etcdOptions: JSON.stringify(normalizeOptions(s.etcdOptions as never)) };
+};
+
+function changedPodSettings(oldSpec: unknown, newSpec: unknown): string[] {
+  const a = podSettings(oldSpec);
+  const b = podSettings(newSpec);
+  return (['podTemplate', 'etcdOptions'] as const).filter((k) => a[k] !== b[k]).map((k) => `spec.${k}`);
+}
+
+/** W9 on UPDATE: a change of the pod settings restarts every member, one at a time (core/rollout.ts). */
+export function podSettingsWarning(cluster: string, oldSpec: unknown, newSpec: unknown): string | undefined {
+  const changed = changedPodSettings(oldSpec, newSpec);
+  if (!changed.length) return undefined;
+  return `W9: ${changed.join(' and ')} changed: every member of ${cluster} restarts to apply it, one at a time (followers first, ` +
+    `the leader last with leadership moved off it, each healthy and caught up before the next); kubectl etcd status ${cluster} shows the progress`;
 }

@@ -4,12 +4,12 @@
 import { Annotations, DEFAULT_MAX_SIZE, MIN_SIZE, type EtcdClusterStatus, type MemberStatus, type RepairPolicy } from './api.js';
 import { findCondition } from './conditions.js';
 import { byOrdinal, healthyVoting, isFormed, voting } from './membership.js';
-import { checkName, checkSpecChange, versionOf } from './object-rules.js';
+import { checkName, checkPodSettings, checkSpecChange, podSettingsWarning, versionOf } from './object-rules.js';
 import { faultTolerance, quorum } from './quorum.js';
 import { planReplace, planResize, planStart, type ResizePlan } from './resize-plan.js';
 import { evaluateVersionChange } from './version-policy.js';
 
-export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7' | 'V8' | 'V9' | 'V10';
+export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7' | 'V8' | 'V9' | 'V10' | 'V11';
 
 export interface ResizeRequest {
   operation: 'CREATE' | 'UPDATE';
@@ -216,10 +216,12 @@ export function evaluateRecover(req: ReplaceRequest): PolicyVerdict {
 
 /**
  * The whole policy for the main resource: the name (V6, CREATE), fields applied only at creation (V7, UPDATE),
- * a version change (V10, UPDATE), then the resize rules.
+ * the pod settings (V11), a version change (V10, UPDATE), then the resize rules.
  */
 export function evaluateAdmission(req: ObjectAdmission): PolicyVerdict {
-  const finding = req.operation === 'CREATE' ? checkName(req.name) : checkSpecChange(req.name ?? 'the cluster', req.oldSpec, req.newSpec);
+  const cluster = req.name ?? 'the cluster';
+  const finding = (req.operation === 'CREATE' ? checkName(req.name) : checkSpecChange(cluster, req.oldSpec, req.newSpec))
+    ?? checkPodSettings(cluster, req.newSpec, req.operation === 'UPDATE' ? req.oldSpec ?? {} : undefined);
   if (finding) return deny(finding.rule, finding.message);
   const version = req.operation === 'UPDATE'
     ? evaluateVersionChange({
@@ -233,7 +235,9 @@ export function evaluateAdmission(req: ObjectAdmission): PolicyVerdict {
     : undefined;
   if (version && !version.allowed) return version;
   const resize = evaluateResize(req);
-  return resize.allowed && version ? { ...resize, warnings: [...version.warnings, ...resize.warnings] } : resize;
+  const rolled = req.operation === 'UPDATE' ? podSettingsWarning(cluster, req.oldSpec, req.newSpec) : undefined;
+  const before = [...(version?.warnings ?? []), ...(rolled ? [rolled] : [])];
+  return resize.allowed && before.length ? { ...resize, warnings: [...before, ...resize.warnings] } : resize;
 }
 
 /**

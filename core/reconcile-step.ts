@@ -113,6 +113,11 @@ export interface Observed {
   pdb?: { minAvailable: number };
   /** Entries of ConfigMap NAME-members by member name; undefined when the ConfigMap is absent. */
   memberEntries?: Record<string, MemberStartEntry>;
+  /**
+   * Some entry's text is not what the controller renders from it now (spec.etcdOptions changed, or the config
+   * format did with a new operator version): the entries are written again before any pod restarts on them.
+   */
+  memberEntriesOutdated?: boolean;
   pods: ObservedPod[];
   pvcs: ObservedPVC[];
 }
@@ -161,8 +166,9 @@ export function desiredMemberEntries(o: Observed, members: ObservedMember[]): Re
   return entries;
 }
 
-function sameEntries(a: Record<string, MemberStartEntry> | undefined, b: Record<string, MemberStartEntry>): boolean {
-  if (!a) return false;
+function sameEntries(o: Observed, b: Record<string, MemberStartEntry>): boolean {
+  const a = o.memberEntries;
+  if (!a || o.memberEntriesOutdated) return false;
   const keys = Object.keys(b);
   if (Object.keys(a).length !== keys.length) return false;
   return keys.every((k) => {
@@ -172,9 +178,6 @@ function sameEntries(a: Record<string, MemberStartEntry> | undefined, b: Record<
       && x.forceNewClusterAt === y.forceNewClusterAt;
   });
 }
-
-
-
 
 /**
  * The one next step, from the first phase that has one: groundwork (Services, PDB), bootstrap (no StatefulSet
@@ -279,7 +282,7 @@ function memberObjects(k: Known): Step | undefined {
   const { o, mine } = k;
   if (o.etcd.authoritative) {
     const entries = desiredMemberEntries(o, k.members);
-    if (!sameEntries(o.memberEntries, entries)) {
+    if (!sameEntries(o, entries)) {
       return { kind: 'write-member-entries', entries, message: `start entries for ${names(mine)}` };
     }
   }

@@ -11,7 +11,7 @@ export const DB_QUOTA_WARN_RATIO = 0.8;
 /** A learner normally catches up in seconds; longer than this means it is stuck. */
 export const LEARNER_STUCK_MS = 2 * 60 * 1000;
 
-export type WarningCode = 'EvenSize' | 'LearnerStuck' | 'MemberUnhealthy' | 'MemberAlarm' | 'DbNearQuota' | 'StatusStale';
+export type WarningCode = 'EvenSize' | 'LearnerStuck' | 'MemberUnhealthy' | 'MemberAlarm' | 'DbNearQuota' | 'StatusStale' | 'SharedNode';
 
 export interface ClusterWarning {
   code: WarningCode;
@@ -24,6 +24,8 @@ export interface MemberFacts {
   dbSize?: number;
   /** When the member's pod was created (RFC 3339). */
   podCreatedAt?: string;
+  /** The node its pod runs on. */
+  node?: string;
 }
 
 export interface WarningFacts {
@@ -31,6 +33,8 @@ export interface WarningFacts {
   generation?: number;
   status?: EtcdClusterStatus;
   members: MemberFacts[];
+  /** The cluster's backend quota (spec.etcdOptions.quotaBackendBytes); etcd's default when absent. */
+  quotaBytes?: number;
   now: Date;
 }
 
@@ -58,13 +62,34 @@ export function clusterWarnings(f: WarningFacts): ClusterWarning[] {
       }
     }
   }
+  const quota = f.quotaBytes ?? DEFAULT_QUOTA_BYTES;
+  const quotaText = f.quotaBytes === undefined ? 'the default 2 GiB quota' : `its ${formatGiB(quota)} quota`;
   for (const m of f.members) {
-    if (m.dbSize !== undefined && m.dbSize > DB_QUOTA_WARN_RATIO * DEFAULT_QUOTA_BYTES) {
-      const pct = Math.round((m.dbSize / DEFAULT_QUOTA_BYTES) * 100);
-      out.push({ code: 'DbNearQuota', message: `${m.name}: database is ${pct}% of the default 2 GiB quota: compact and defragment, or raise --quota-backend-bytes, before etcd raises a NOSPACE alarm` });
+    if (m.dbSize !== undefined && m.dbSize > DB_QUOTA_WARN_RATIO * quota) {
+      const pct = Math.round((m.dbSize / quota) * 100);
+      out.push({ code: 'DbNearQuota', message: `${m.name}: database is ${pct}% of ${quotaText}: compact and defragment, or raise spec.etcdOptions.quotaBackendBytes, before etcd raises a NOSPACE alarm` });
     }
   }
+  const shared = sharedNode(st, f.members);
+  if (shared) out.push(shared);
   return out;
+}
+
+const formatGiB = (bytes: number) => `${Number((bytes / 1024 ** 3).toFixed(2))} GiB`;
+
+/** Voting members on one node, more of them than the cluster tolerates losing: that node's loss takes quorum with it. */
+function sharedNode(st: EtcdClusterStatus | undefined, members: MemberFacts[]): ClusterWarning | undefined {
+  const votingNames = new Set((st?.members ?? []).filter((m) => !m.isLearner).map((m) => m.name));
+  const byNode = new Map<string, string[]>();
+  for (const m of members) if (m.node && votingNames.has(m.name)) byNode.set(m.node, [...(byNode.get(m.node) ?? []), m.name]);
+  const tolerated = faultTolerance(votingNames.size);
+  const [node, names] = [...byNode.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? [];
+  if (!node || !names || names.length <= tolerated || votingNames.size < 2) return undefined;
+  return {
+    code: 'SharedNode',
+    message: `${names.join(', ')} run on one node (${node}): losing it loses ${names.length} of ${votingNames.size} voting members, more than the ${tolerated} tolerated; ` +
+      'give the scheduler nodes enough for one member each (the pods prefer distinct nodes), or set spec.podTemplate.spec.affinity',
+  };
 }
 
 /** A learner exists from when its pod was created, else (no pod yet) from when the resize started. */

@@ -83,7 +83,7 @@ export function describeReport(r: WriterReport, missing: string[]): string {
 }
 
 /** The Progressing messages of the steps of one member's restart in a rollout (core/rollout.ts), naming it. */
-const RESTART_STEP = /restarting (\S+) on etcd|waiting for pod (\S+) to stop|waiting for the pod of (\S+) to be created|waiting for (\S+) to come back|waiting for (\S+) to catch up/;
+const RESTART_STEP = /restarting (\S+) (?:on etcd|from the new pod template)|waiting for pod (\S+) to stop|waiting for the pod of (\S+) to be created|waiting for (\S+) to come back|waiting for (\S+) to catch up/;
 
 /** Marks the writer's phase with the member the controller says it restarts ("restart NAME-k"), while a rollout runs; returns the stop. */
 export function markRestarts(env: ChaosEnv, name: string, writer: AckWriter): () => void {

@@ -1,7 +1,7 @@
 // The owned objects and the start-entry format the etcd pods read.
 import { parse } from 'yaml';
 import { CLUSTER_LABEL, type EtcdCluster } from '../../core/api.js';
-import { formatEntry, headlessService, membersConfigMap, parseEntry, pdb, statefulSet, ENTRIES_DIR } from '../../controller/objects.js';
+import { formatEntry, headlessService, membersConfigMap, parseEntry, pdb, statefulSet, templateHashOf, ENTRIES_DIR } from '../../controller/objects.js';
 import type { MemberStartEntry } from '../../core/member-entry.js';
 
 const c: EtcdCluster = { metadata: { name: 'demo', namespace: 'ns1', uid: 'u-1' }, spec: { size: 3, version: '3.5.9', storage: { size: '2Gi', storageClassName: 'fast' } } };
@@ -16,7 +16,7 @@ describe('owned objects', () => {
     expect(claim.metadata).toEqual({ name: 'data', labels: { [CLUSTER_LABEL]: 'demo' } });
     expect(claim.spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '2Gi' } } });
     expect(sts.metadata!.ownerReferences![0]).toMatchObject({ kind: 'EtcdCluster', name: 'demo', uid: 'u-1', controller: true });
-    expect(sts.spec!.template.spec!.containers[0].readinessProbe!.httpGet).toMatchObject({ path: '/health', port: 2379 });
+    expect(sts.spec!.template.spec!.containers[0].readinessProbe!.httpGet).toMatchObject({ path: '/health', port: 2381 });
   });
   it('StatefulSet: the member guard runs before etcd, from the operator\'s image, on the same volumes read-only', () => {
     const pod = statefulSet(c, images, 1).spec!.template.spec!;
@@ -65,7 +65,7 @@ describe('start entries: the member\'s etcd config file', () => {
       'initial-cluster': entry.initialCluster,
       'initial-cluster-state': 'existing',
       'initial-cluster-token': 'tok',
-      'enable-grpc-gateway': true,
+      'listen-metrics-urls': 'http://0.0.0.0:2381',
     });
   });
   it('the ConfigMap holds one file per member, named as the pod, with the cluster token', () => {
@@ -79,5 +79,87 @@ describe('start entries: the member\'s etcd config file', () => {
     expect(container.args).toEqual([`--config-file=${ENTRIES_DIR}/$(POD_NAME)`]);
     expect(container.env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
     expect(container.volumeMounts).toContainEqual({ name: 'members', mountPath: ENTRIES_DIR, readOnly: true });
+  });
+});
+
+describe('etcd pods: hardened by default, spread, the user\'s podTemplate merged in', () => {
+  const podOf = (x: EtcdCluster) => statefulSet(x, images, 1).spec!.template;
+  it('runs as a fixed non-root user with a read-only root, no privilege escalation, no capabilities, seccomp RuntimeDefault', () => {
+    const spec = podOf(c).spec!;
+    expect(spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } });
+    for (const x of [...spec.initContainers!, ...spec.containers]) {
+      expect(x.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      expect(x.resources!.requests).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
+    }
+  });
+  it('prefers one member per node, probes the plain-HTTP metrics listener; liveness by what the version serves', () => {
+    const spec = podOf(c).spec!;
+    expect(spec.affinity!.podAntiAffinity!.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
+      { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { [CLUSTER_LABEL]: 'demo' } } } },
+    ]);
+    const etcd = spec.containers[0];
+    expect(etcd.ports!.map((p) => p.containerPort)).toEqual([2379, 2380, 2381]);
+    // 3.5.9 has no /livez (3.5.11 on); a probe on /health would restart members of a cluster without a leader.
+    expect(etcd.livenessProbe!.httpGet).toEqual({ path: '/metrics', port: 2381 });
+    expect(podOf({ ...c, spec: { ...c.spec, version: '3.5.16' } }).spec!.containers[0].livenessProbe!.httpGet).toEqual({ path: '/livez', port: 2381 });
+    expect(podOf({ ...c, spec: { ...c.spec, version: '3.4.23' } }).spec!.containers[0].livenessProbe!.httpGet!.path).toBe('/metrics');
+    expect(podOf({ ...c, spec: { ...c.spec, version: '3.4.29' } }).spec!.containers[0].livenessProbe!.httpGet!.path).toBe('/livez');
+  });
+  it('merges spec.podTemplate: the user\'s labels beside ours (ours win), annotations, resources, each affinity kind, placement fields', () => {
+    const nodeAffinity = { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] }] } };
+    const t = podOf({
+      ...c,
+      spec: {
+        ...c.spec,
+        podTemplate: {
+          metadata: { labels: { team: 'a', 'app.kubernetes.io/name': 'not-etcd' }, annotations: { 'prometheus.io/scrape': 'true' } },
+          spec: {
+            resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '4Gi' } },
+            affinity: { nodeAffinity },
+            nodeSelector: { zone: 'z1' },
+            tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'etcd', effect: 'NoSchedule' }],
+            priorityClassName: 'system-cluster-critical',
+            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { [CLUSTER_LABEL]: 'demo' } } }],
+          },
+        },
+      },
+    });
+    expect(t.metadata!.labels).toMatchObject({ team: 'a', 'app.kubernetes.io/name': 'etcd', [CLUSTER_LABEL]: 'demo' });
+    expect(t.metadata!.annotations).toMatchObject({ 'prometheus.io/scrape': 'true' });
+    expect(t.spec!.containers[0].resources).toEqual({ requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '4Gi' } });
+    expect(t.spec!.initContainers![0].resources!.requests).toEqual({ cpu: '10m', memory: '64Mi' });
+    // nodeAffinity added; the default spread kept, as the user gave no podAntiAffinity.
+    expect(t.spec!.affinity!.nodeAffinity).toEqual(nodeAffinity);
+    expect(t.spec!.affinity!.podAntiAffinity).toEqual(podOf(c).spec!.affinity!.podAntiAffinity);
+    expect(t.spec).toMatchObject({ nodeSelector: { zone: 'z1' }, priorityClassName: 'system-cluster-critical' });
+    expect(t.spec!.tolerations).toHaveLength(1);
+    expect(t.spec!.topologySpreadConstraints).toHaveLength(1);
+    // The user's podAntiAffinity replaces the default one.
+    const own = podOf({ ...c, spec: { ...c.spec, podTemplate: { spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [] } } } } } });
+    expect(own.spec!.affinity).toEqual({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [] } });
+  });
+  it('a podTemplate or etcdOptions change is a new template (it rolls out); spelling the options in another order is not', () => {
+    const hash = (x: EtcdCluster) => templateHashOf(podOf(x));
+    const base = hash(c);
+    expect(hash({ ...c, spec: { ...c.spec, podTemplate: { spec: { resources: { requests: { cpu: '200m' } } } } } })).not.toBe(base);
+    const a = hash({ ...c, spec: { ...c.spec, etcdOptions: { quotaBackendBytes: 4294967296, snapshotCount: 5000 } } });
+    const b = hash({ ...c, spec: { ...c.spec, etcdOptions: { snapshotCount: 5000, quotaBackendBytes: 4294967296 } } });
+    expect(a).not.toBe(base);
+    expect(a).toBe(b);
+    expect(hash({ ...c, spec: { ...c.spec, etcdOptions: {} } })).toBe(base);
+  });
+});
+
+describe('spec.etcdOptions in the members\' config files', () => {
+  const entry: MemberStartEntry = { state: 'existing', initialCluster: 'demo-0=http://a:2380', memberId: '00000000000000ff', addedAt: '2026-01-01T00:00:00.000Z' };
+  it('written as etcd\'s own keys and types, and the entry still parses back', () => {
+    const ctx = { cluster: 'demo', namespace: 'ns1', token: 'tok', options: { electionTimeout: 2500, quotaBackendBytes: 8589934592, autoCompactionMode: 'periodic' as const, autoCompactionRetention: '1h', heartbeatInterval: 250, snapshotCount: 20000 } };
+    const text = formatEntry(ctx, 'demo-0', entry);
+    expect(parse(text)).toMatchObject({ 'quota-backend-bytes': 8589934592, 'auto-compaction-mode': 'periodic', 'auto-compaction-retention': '1h', 'heartbeat-interval': 250, 'election-timeout': 2500, 'snapshot-count': 20000 });
+    expect(parseEntry(text)).toEqual(entry);
+  });
+  it('the ConfigMap takes them from the cluster\'s spec', () => {
+    const cm = membersConfigMap({ ...c, spec: { ...c.spec, etcdOptions: { quotaBackendBytes: 4294967296 } } }, { 'demo-0': entry });
+    expect(parse(cm.data!['demo-0'])).toMatchObject({ 'quota-backend-bytes': 4294967296 });
   });
 });

@@ -112,6 +112,14 @@ describe('nextStep: steady state and safety', () => {
   it('does nothing when etcd, the StatefulSet, PDB and entries all match spec.size', () => {
     expect(nextStep(settled(3, 3))).toEqual({ kind: 'idle' });
   });
+  it('writes the entries again, with the same bookkeeping, when their text is not what it renders now (spec.etcdOptions changed)', () => {
+    const o = settled(3, 3, { memberEntriesOutdated: true });
+    const step = nextStep(o);
+    expect(step.kind).toBe('write-member-entries');
+    if (step.kind === 'write-member-entries') expect(step.entries).toEqual(o.memberEntries);
+    // Not on a list that is not the leader's: entries follow etcd's authoritative membership only.
+    expect(nextStep({ ...o, etcd: { ...o.etcd, authoritative: false } }).kind).not.toBe('write-member-entries');
+  });
   it('takes no membership step when the member list is unknown (a failed list is not "no members")', () => {
     const o = settled(3, 1, { etcd: { authoritative: false, problem: 'no etcd member answered' } });
     const step = nextStep(o);

@@ -18,7 +18,7 @@ export function cond(type: string, status: 'True' | 'False', reason: string, mes
 export function pod(i: number, ready = true, restarts = 0, createdSecondsAgo = 3600): Pod {
   return {
     metadata: { name: `demo-${i}`, creationTimestamp: ago(createdSecondsAgo) },
-    spec: { nodeName: 'node-1' },
+    spec: { nodeName: `node-${i + 1}` },
     status: {
       phase: 'Running', podIP: `10.244.0.${10 + i}`,
       conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],

@@ -49,4 +49,29 @@ describe('clusterWarnings', () => {
     expect(codes(status, { members: [{ name: 'a-0', dbSize: 0.79 * DEFAULT_QUOTA_BYTES }] })).toEqual([]);
     expect(codes(status, { members: [{ name: 'a-0', dbSize: 0.81 * DEFAULT_QUOTA_BYTES }] })).toEqual(['DbNearQuota']);
   });
+
+  test('DB near the cluster\'s own quota (spec.etcdOptions.quotaBackendBytes), named as such', () => {
+    const status = { size: 1, observedGeneration: 1, members: [m('a-0')] };
+    const quotaBytes = 8 * 1024 ** 3;
+    expect(codes(status, { quotaBytes, members: [{ name: 'a-0', dbSize: 0.81 * DEFAULT_QUOTA_BYTES }] })).toEqual([]);
+    const w = clusterWarnings({ specSize: 1, status, quotaBytes, members: [{ name: 'a-0', dbSize: 7 * 1024 ** 3 }], now });
+    expect(w.map((x) => x.message)).toEqual(['a-0: database is 88% of its 8 GiB quota: compact and defragment, or raise spec.etcdOptions.quotaBackendBytes, before etcd raises a NOSPACE alarm']);
+  });
+
+  test('voting members sharing a node beyond what the cluster tolerates losing', () => {
+    const status = { size: 3, observedGeneration: 1, members: [m('a-0'), m('a-1'), m('a-2')] };
+    const on = (...nodes: string[]) => nodes.map((node, k) => ({ name: `a-${k}`, node }));
+    expect(codes(status, { members: on('n1', 'n2', 'n3') })).toEqual([]);
+    expect(codes(status, { members: on('n1', 'n1', 'n2') })).toEqual(['SharedNode']);
+    const w = clusterWarnings({ specSize: 3, status, members: on('n1', 'n1', 'n1'), now });
+    expect(w[0].message).toMatch(/^a-0, a-1, a-2 run on one node \(n1\): losing it loses 3 of 3 voting members, more than the 1 tolerated; /);
+    // Five members tolerate two: two on one node is fine, three is not; a learner does not count.
+    const five = { size: 5, observedGeneration: 1, members: [m('a-0'), m('a-1'), m('a-2'), m('a-3'), m('a-4', true, true)] };
+    expect(codes({ ...five, size: 4 }, { members: on('n1', 'n1', 'n2', 'n3', 'n1') })).toEqual(['EvenSize', 'SharedNode']);
+    const fiveVoting = { size: 5, observedGeneration: 1, members: [0, 1, 2, 3, 4].map((k) => m(`a-${k}`)) };
+    expect(codes(fiveVoting, { members: on('n1', 'n1', 'n2', 'n3', 'n4') })).toEqual([]);
+    expect(codes(fiveVoting, { members: on('n1', 'n1', 'n1', 'n3', 'n4') })).toEqual(['SharedNode']);
+    // One member: nothing to spread.
+    expect(codes({ size: 1, observedGeneration: 1, members: [m('a-0')] }, { members: on('n1') })).toEqual([]);
+  });
 });
