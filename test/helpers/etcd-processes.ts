@@ -24,7 +24,7 @@ export interface InitialConfig {
   state: 'new' | 'existing';
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
