@@ -36,8 +36,11 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
+/** PEM text ends with a newline (the library's does not): bundles made by concatenation stay valid. */
+const terminated = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
+
 async function keyPem(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+  return terminated(x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY'));
 }
 
 function validity(now: Date, validityDays: number) {
@@ -58,7 +61,7 @@ export async function makeCa(commonName: string, now: Date, validityDays = CA_VA
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await keyPem(keys.privateKey) };
+  return { certPem: terminated(cert.toString('pem')), keyPem: await keyPem(keys.privateKey) };
 }
 
 interface LeafSpec {
@@ -90,7 +93,7 @@ async function issue(ca: CaPem, spec: LeafSpec, now: Date, validityDays: number)
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await keyPem(keys.privateKey), caPem: ca.certPem };
+  return { certPem: terminated(cert.toString('pem')), keyPem: await keyPem(keys.privateKey), caPem: ca.certPem };
 }
 
 /** The one certificate every member serves clients and peers with, and presents to peers as a client. */

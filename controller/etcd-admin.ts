@@ -1,6 +1,7 @@
 // The controller's only door to etcd: observe the member list and per-member health, and make the
 // membership changes. One short-lived client per member (etcd3's pool would send status/moveLeader to
 // a random endpoint), short deadlines, no client-side retries: the reconcile loop decides when to retry.
+// With TLS on, every client (gRPC and /version) presents the controller's client certificate.
 import { get as httpsGet } from 'node:https';
 import { Etcd3, type IOptions, type IStatusResponse } from 'etcd3';
 import { noop } from 'cockatiel';
@@ -214,7 +215,7 @@ async function getJson(url: URL, timeoutMs: number): Promise<unknown> {
 
 /**
  * GET over TLS with a client certificate: fetch takes no TLS options. A connection of its own each time
- * (no agent), like the gRPC clients: nothing lingers, and a renewed certificate is used on the next call.
+ * (no agent), like the gRPC clients: nothing lingers between passes.
  */
 function getJsonTls(url: URL, creds: EtcdClientCredentials, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {

@@ -1,14 +1,14 @@
 // Real etcd members over mutual TLS as plain processes on loopback, each started the way a pod starts it:
 // `etcd --config-file` only, the TLS lines from core/tls-config.ts, certificates in the layout the kubelet
 // gives a mounted Secret (files -> ..data -> timestamped dir), so a rotation is the kubelet's symlink swap.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSecretDir } from '../../bench/lib-tls-fixture.js';
 import { memberTlsConfig } from '../../core/tls-config.js';
 import type { IssuedPem } from '../../core/tls-objects.js';
-import { freePort, isHealthy, waitFor } from './etcd-processes.js';
+import { freePort, isHealthy, spawnEtcd, waitFor } from './etcd-processes.js';
 
 export interface TlsMember {
   name: string;
@@ -79,24 +79,21 @@ export class TlsEtcdCluster {
       // Small timings keep elections fast on a shared machine.
       'heartbeat-interval: 50',
       'election-timeout: 500',
+      // 3.4 started from a config file logs with the deprecated capnslog unless told otherwise.
       'logger: zap',
       'log-level: warn',
       ...memberTlsConfig(true, { certDir: m.certDir, metricsURL: m.metricsURL }).lines,
     ];
-    const file = join(dir, 'etcd.yaml');
-    writeFileSync(file, `${config.join('\n')}\n`);
-    m.log = [];
-    const proc = spawn(this.bin, [`--config-file=${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      m.log.push(chunk.toString());
-      if (m.log.length > 200) m.log.shift();
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    proc.once('exit', () => {
-      if (m.proc === proc) m.proc = undefined;
-    });
-    m.proc = proc;
+    writeFileSync(this.configFile(name), `${config.join('\n')}\n`);
+    this.spawn(name);
+  }
+
+  private configFile(name: string): string {
+    return join(this.root, name, 'etcd.yaml');
+  }
+
+  private spawn(name: string): void {
+    spawnEtcd(this.bin, [`--config-file=${this.configFile(name)}`], this.member(name));
   }
 
   /** Healthy as the kubelet would probe it: plain HTTP /health on the metrics port. */
@@ -111,6 +108,13 @@ export class TlsEtcdCluster {
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     proc.kill('SIGKILL');
     await exited;
+  }
+
+  /** Kill and start again from the same config file and data dir: it rejoins as itself. */
+  async restart(name: string): Promise<void> {
+    await this.kill(name);
+    this.spawn(name);
+    await this.waitHealthy(name);
   }
 
   async stop(): Promise<void> {

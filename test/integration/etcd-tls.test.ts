@@ -199,6 +199,16 @@ describe.each(VERSIONS)('etcd %s over mutual TLS', (version, bin) => {
     expect(await handshake(m1.clientURL, credsOf(clientCert))).toBe(parseCertificate(memberCert.certPem).serial);
   });
 
+  it('trusts a CA added to ca.crt only after a restart (trusted-ca-file is read once)', async () => {
+    const next = await makeCa('next-ca', now);
+    const nextClient = { ...credsOf(await issueClient(next, CONTROLLER_CLIENT_CN, now)), ca: ca.certPem };
+    cluster.mount('m0', { ...memberCert, caPem: `${ca.certPem}${next.certPem}` });
+    await expect(handshake(cluster.member('m0').clientURL, nextClient)).rejects.toThrow(/certificate|unknown ca|handshake/i);
+    await cluster.restart('m0');
+    expect(await handshake(cluster.member('m0').clientURL, nextClient)).toBe(parseCertificate(memberCert.certPem).serial);
+    expect(await handshake(cluster.member('m0').clientURL, credsOf(clientCert))).toBe(parseCertificate(memberCert.certPem).serial);
+  });
+
   it('plain-HTTP /health on the metrics port after quorum is lost', async () => {
     const m0 = cluster.member('m0');
     expect(await probe(m0.metricsURL, '/health')).toMatchObject({ status: 200, health: 'true' });

@@ -69,6 +69,14 @@ describe('issueMember', () => {
   });
 });
 
+describe('PEM text', () => {
+  it('ends with a newline, so that concatenated CA bundles stay valid', async () => {
+    const m = await issueMember(ca, id, now);
+    for (const pem of [ca.certPem, ca.keyPem, m.certPem, m.keyPem]) expect(pem).toMatch(/-----\n$/);
+    expect(`${ca.certPem}${m.certPem}`).toContain('-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----');
+  });
+});
+
 describe('issueClient', () => {
   it('client authentication only, no names, the given common name and validity', async () => {
     const c = await issueClient(ca, 'etcd-k8s-operator', now, 7);
