@@ -1,7 +1,9 @@
 // The controller's only door to etcd: observe the member list and per-member health, and make the
 // membership changes. One short-lived client per member (etcd3's pool would send status/moveLeader to
 // a random endpoint), short deadlines, no client-side retries: the reconcile loop decides when to retry.
-import { Etcd3, type IStatusResponse } from 'etcd3';
+// With TLS on, every client (gRPC and /version) presents the controller's client certificate.
+import { get as httpsGet } from 'node:https';
+import { Etcd3, type IOptions, type IStatusResponse } from 'etcd3';
 import { noop } from 'cockatiel';
 import { memberIdDecimal, memberIdHex } from '../core/member-naming.js';
 
@@ -45,16 +47,32 @@ export interface EtcdView {
   problem?: string;
 }
 
+/** A client certificate for members that require one (TLS on): PEM text of the CA, the certificate and its key. */
+export interface EtcdClientCredentials {
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
 export interface EtcdAdminOptions {
   /** Deadline of each call in milliseconds. */
   timeoutMs?: number;
+  /** With credentials every endpoint is spoken to over TLS (https:// URLs) with this client certificate. */
+  credentials?: EtcdClientCredentials;
 }
 
 export class EtcdAdmin {
   private readonly timeoutMs: number;
+  private readonly credentials?: EtcdClientCredentials;
 
   constructor(opts: EtcdAdminOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 1500;
+    this.credentials = opts.credentials;
+  }
+
+  private grpcCredentials(): Pick<IOptions, 'credentials'> {
+    const c = this.credentials;
+    return c ? { credentials: { rootCertificate: Buffer.from(c.ca), privateKey: Buffer.from(c.key), certChain: Buffer.from(c.cert) } } : {};
   }
 
   /** Run fn with a client bound to exactly one endpoint, closed afterwards. */
@@ -64,6 +82,7 @@ export class EtcdAdmin {
       dialTimeout: timeoutMs,
       faultHandling: { global: noop, host: () => noop },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+      ...this.grpcCredentials(),
     });
     try {
       return await fn(client);
@@ -160,8 +179,8 @@ export class EtcdAdmin {
    */
   async clusterVersion(endpoint: string, timeoutMs = this.timeoutMs): Promise<string | undefined> {
     try {
-      const res = await fetch(new URL('/version', endpoint), { signal: AbortSignal.timeout(timeoutMs) });
-      const body = (await res.json()) as { etcdcluster?: unknown };
+      const url = new URL('/version', endpoint);
+      const body = (this.credentials ? await getJsonTls(url, this.credentials, timeoutMs) : await getJson(url, timeoutMs)) as { etcdcluster?: unknown };
       return typeof body.etcdcluster === 'string' && body.etcdcluster !== 'not_decided' ? body.etcdcluster : undefined;
     } catch {
       return undefined;
@@ -187,6 +206,33 @@ export class EtcdAdmin {
   async moveLeader(leaderEndpoint: string, targetId: string): Promise<void> {
     await this.withClient(leaderEndpoint, (c) => c.maintenance.moveLeader({ targetID: memberIdDecimal(targetId) }));
   }
+}
+
+async function getJson(url: URL, timeoutMs: number): Promise<unknown> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  return res.json();
+}
+
+/**
+ * GET over TLS with a client certificate: fetch takes no TLS options. A connection of its own each time
+ * (no agent), like the gRPC clients: nothing lingers between passes.
+ */
+function getJsonTls(url: URL, creds: EtcdClientCredentials, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(url, { ca: creds.ca, cert: creds.cert, key: creds.key, agent: false, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString()));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on('error', reject);
+  });
 }
 
 /** etcd refusals that clear by themselves within seconds: retry within a few hundred milliseconds. */

@@ -1,5 +1,6 @@
 // How members, their pods, URLs, PVCs and etcd IDs are named: one place, so the controller's StatefulSet,
 // its ConfigMap entries and its reading of etcd's member list always agree.
+import type { UrlScheme } from './tls-config.js';
 
 export const CLIENT_PORT = 2379;
 export const PEER_PORT = 2380;
@@ -17,12 +18,13 @@ export function memberHost(cluster: string, namespace: string, ordinal: number):
   return `${memberName(cluster, ordinal)}.${cluster}.${namespace}.svc`;
 }
 
-export function peerURL(cluster: string, namespace: string, ordinal: number): string {
-  return `http://${memberHost(cluster, namespace, ordinal)}:${PEER_PORT}`;
+/** scheme: 'https' when the cluster runs TLS (core/tls-config.ts). */
+export function peerURL(cluster: string, namespace: string, ordinal: number, scheme: UrlScheme = 'http'): string {
+  return `${scheme}://${memberHost(cluster, namespace, ordinal)}:${PEER_PORT}`;
 }
 
-export function clientURL(cluster: string, namespace: string, ordinal: number): string {
-  return `http://${memberHost(cluster, namespace, ordinal)}:${CLIENT_PORT}`;
+export function clientURL(cluster: string, namespace: string, ordinal: number, scheme: UrlScheme = 'http'): string {
+  return `${scheme}://${memberHost(cluster, namespace, ordinal)}:${CLIENT_PORT}`;
 }
 
 export function pvcName(cluster: string, ordinal: number): string {

@@ -24,7 +24,7 @@ export interface InitialConfig {
   state: 'new' | 'existing';
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -47,6 +47,22 @@ export async function isHealthy(clientURL: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Start an etcd process for m: its recent output kept in m.log, m.proc cleared when it exits. */
+export function spawnEtcd(bin: string, args: string[], m: { proc?: ChildProcess; log: string[] }): void {
+  m.log = [];
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (chunk: Buffer) => {
+    m.log.push(chunk.toString());
+    if (m.log.length > 200) m.log.shift();
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  proc.once('exit', () => {
+    if (m.proc === proc) m.proc = undefined;
+  });
+  m.proc = proc;
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -107,18 +123,7 @@ export class EtcdProcessCluster {
       '--log-level=warn',
     ];
     if (init) args.push(`--initial-cluster=${init.initialCluster}`, `--initial-cluster-state=${init.state}`);
-    m.log = [];
-    const proc = spawn(ETCD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => {
-      m.log.push(chunk.toString());
-      if (m.log.length > 200) m.log.shift();
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    proc.once('exit', () => {
-      if (m.proc === proc) m.proc = undefined;
-    });
-    m.proc = proc;
+    spawnEtcd(ETCD_BIN, args, m);
   }
 
   /** SIGKILL a member's process and wait until it is gone. */
