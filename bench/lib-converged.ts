@@ -5,7 +5,7 @@
 import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { CLUSTER_LABEL } from '../core/api.js';
 import { clientURL } from '../core/member-naming.js';
-import { EtcdAdmin } from '../controller/etcd-admin.js';
+import { EtcdAdmin, type EtcdClientCredentials } from '../controller/etcd-admin.js';
 
 const etcd = new EtcdAdmin({ timeoutMs: 1000 });
 
@@ -14,8 +14,8 @@ export interface Kube {
   apps: AppsV1Api;
 }
 
-/** Undefined when converged at `size`, else what is not there yet. */
-export async function notConverged(kube: Kube, namespace: string, name: string, size: number): Promise<string | undefined> {
+/** Undefined when converged at `size`, else what is not there yet (a TLS cluster's members asked with `tls`'s client certificate). */
+export async function notConverged(kube: Kube, namespace: string, name: string, size: number, tls?: EtcdClientCredentials): Promise<string | undefined> {
   const selector = `${CLUSTER_LABEL}=${name}`;
   const [pods, pvcs, sts] = await Promise.all([
     kube.core.listNamespacedPod({ namespace, labelSelector: selector }),
@@ -31,7 +31,8 @@ export async function notConverged(kube: Kube, namespace: string, name: string, 
   // An emptyDir cluster (no volume claim template) has no PVCs.
   const wantPvcs = sts.spec?.volumeClaimTemplates?.length ? size : 0;
   if (pvcs.items.length !== wantPvcs) return `${pvcs.items.length} PVCs (want ${wantPvcs})`;
-  const view = await etcd.observe(Array.from({ length: size + 2 }, (_, k) => clientURL(name, namespace, k)));
+  const admin = tls ? etcd.withCredentials(tls) : etcd;
+  const view = await admin.observe(Array.from({ length: size + 2 }, (_, k) => clientURL(name, namespace, k, tls ? 'https' : 'http')));
   if (!view.authoritative || !view.members) return `etcd: ${view.problem ?? 'no leader'}`;
   const voting = view.members.filter((m) => !m.isLearner && m.name !== '');
   if (voting.length !== size || view.members.length !== size) return `etcd members ${view.members.map((m) => `${m.name || '?'}${m.isLearner ? '(learner)' : ''}`).join(',')}`;

@@ -70,6 +70,11 @@ export class EtcdAdmin {
     this.credentials = opts.credentials;
   }
 
+  /** The same deadlines, with a client certificate (a TLS cluster's, read each pass: a renewed one is used at once). */
+  withCredentials(credentials: EtcdClientCredentials): EtcdAdmin {
+    return new EtcdAdmin({ timeoutMs: this.timeoutMs, credentials });
+  }
+
   private grpcCredentials(): Pick<IOptions, 'credentials'> {
     const c = this.credentials;
     return c ? { credentials: { rootCertificate: Buffer.from(c.ca), privateKey: Buffer.from(c.key), certChain: Buffer.from(c.cert) } } : {};

@@ -22,6 +22,11 @@ export function ownerLabels(cluster: string): Record<string, string> {
   return { [CLUSTER_LABEL]: cluster, 'app.kubernetes.io/name': 'etcd', 'app.kubernetes.io/instance': cluster, 'app.kubernetes.io/managed-by': MANAGED_BY };
 }
 
+/** An object of another builder (core/tls-objects.ts) with the metadata of every object the cluster owns. */
+export function owned<T extends { metadata?: { name?: string } }>(c: EtcdCluster, obj: T): T {
+  return { ...obj, metadata: { ...obj.metadata, ...meta(c, obj.metadata!.name!) } };
+}
+
 function meta(c: EtcdCluster, name: string) {
   return {
     name,

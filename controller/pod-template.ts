@@ -8,10 +8,13 @@ import { CLUSTER_LABEL, DEFAULT_ETCD_VERSION, type EtcdCluster, type PodTemplate
 import { livenessPath } from '../core/etcd-version.js';
 import { DATA_DIR, ENTRIES_DIR, membersConfigMapName } from '../core/member-entry.js';
 import { CLIENT_PORT, DATA_VOLUME, METRICS_PORT, PEER_PORT } from '../core/member-naming.js';
+import { MEMBER_TLS_DIR, tlsEnabled } from '../core/tls-config.js';
+import { memberTlsSecretName } from '../core/tls-objects.js';
 
 /** The user etcd and the member guard run as (the operator image's own user), and the group owning the data volume. */
 export const ETCD_UID = 1000;
 export const DEFAULT_RESOURCES: V1ResourceRequirements = { requests: { cpu: '100m', memory: '256Mi' } };
+const TLS_VOLUME = 'tls';
 const GUARD_RESOURCES: V1ResourceRequirements = { requests: { cpu: '10m', memory: '64Mi' } };
 
 /** etcd's arguments: everything else is in the member's config file ($(POD_NAME) is expanded by the kubelet). */
@@ -70,9 +73,11 @@ function etcdContainer(c: EtcdCluster, images: PodImages, mounts: V1Container['v
 /** The template before the user's part: what every etcd pod of this cluster runs with. */
 function defaultTemplate(c: EtcdCluster, images: PodImages, labels: Record<string, string>): V1PodTemplateSpec {
   const storage = c.spec.storage ?? {};
+  const tls = tlsEnabled(c);
   const mounts = [
     { name: DATA_VOLUME, mountPath: DATA_DIR },
     { name: 'members', mountPath: ENTRIES_DIR, readOnly: true },
+    ...(tls ? [{ name: TLS_VOLUME, mountPath: MEMBER_TLS_DIR, readOnly: true }] : []),
   ];
   return {
     metadata: { labels },
@@ -100,12 +105,14 @@ function defaultTemplate(c: EtcdCluster, images: PodImages, labels: Record<strin
           env: [podName],
           resources: GUARD_RESOURCES,
           securityContext: containerSecurity,
-          volumeMounts: mounts.map((m) => ({ ...m, readOnly: true })),
+          volumeMounts: mounts.filter((m) => m.name !== TLS_VOLUME).map((m) => ({ ...m, readOnly: true })),
         },
       ],
       containers: [etcdContainer(c, images, mounts)],
       volumes: [
         { name: 'members', configMap: { name: membersConfigMapName(c.metadata.name!) } },
+        // The kubelet swaps the files when the Secret is renewed; etcd reads them on every handshake.
+        ...(tls ? [{ name: TLS_VOLUME, secret: { secretName: memberTlsSecretName(c.metadata.name!), defaultMode: 0o440 } }] : []),
         ...(storage.emptyDir ? [{ name: DATA_VOLUME, emptyDir: {} }] : []),
       ],
     },

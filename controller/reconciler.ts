@@ -17,6 +17,8 @@ import {
 import { RESIZE_REQUESTED_REASON, type ResizeEventLike } from '../core/resize-record.js';
 import { entryContext, formatEntry, type MemberStartEntry } from '../core/member-entry.js';
 import { deriveStatus, failureStatus, resizeBegins, statusEqual } from '../core/status-derive.js';
+import { ClusterCertificates } from './cluster-certificates.js';
+import { schemeOf, tlsEnabled } from '../core/tls-config.js';
 import { EtcdAdmin, isLearnerNotInSync, isTransientRefusal, type EtcdView } from './etcd-admin.js';
 import { failpoint } from './failpoints.js';
 import { isNotFound, Kube } from './kube.js';
@@ -38,7 +40,15 @@ export interface PassResult {
 const AFTER_STEP_MS = 50;
 const BLOCKED_REQUEUE_MS = 5000;
 
+/** One pass's view of a cluster, and the etcd client it was read with (a TLS cluster's carries its certificate). */
+interface Seen {
+  observed: Observed;
+  view: EtcdView;
+  etcd: EtcdAdmin;
+}
+
 export class Reconciler {
+  private readonly certificates: ClusterCertificates;
   /** Learners already reported as not catching up (Event de-duplication only; decisions never read it). */
   private readonly warnedLearners = new Set<string>();
 
@@ -47,13 +57,15 @@ export class Reconciler {
     private readonly etcd: EtcdAdmin,
     private readonly opts: ReconcilerOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.certificates = new ClusterCertificates(kube);
+  }
 
   async reconcile(namespace: string, name: string): Promise<PassResult> {
     const cluster = await this.kube.getCluster(namespace, name);
     if (!cluster || cluster.metadata.deletionTimestamp) return {};
     const log = this.log.child({ cluster: `${namespace}/${name}` });
-    let seen: { observed: Observed; view: EtcdView };
+    let seen: Seen;
     try {
       seen = await this.observe(cluster);
     } catch (err) {
@@ -61,7 +73,7 @@ export class Reconciler {
       await this.writeFailure(cluster, 'ObserveFailed', `could not read the objects of ${name}: ${errorText(err)}`, log);
       throw err;
     }
-    const { observed, view } = seen;
+    const { observed, view, etcd } = seen;
     const step = nextStep(observed);
     if (step.kind === 'begin-recovery') {
       step.recovery.requestedBy = await this.requests(cluster, RECOVERY_REQUESTED_REASON)
@@ -85,7 +97,7 @@ export class Reconciler {
     let result: PassResult;
     let stepError: unknown;
     try {
-      result = await this.execute(cluster, observed, view, step, log);
+      result = await this.execute(cluster, observed, view, step, log, etcd);
     } catch (err) {
       stepError = err;
       result = {};
@@ -105,7 +117,7 @@ export class Reconciler {
     return result;
   }
 
-  private async observe(cluster: EtcdCluster): Promise<{ observed: Observed; view: EtcdView }> {
+  private async observe(cluster: EtcdCluster): Promise<Seen> {
     const namespace = cluster.metadata.namespace!;
     const name = cluster.metadata.name!;
     const selector = `${CLUSTER_LABEL}=${name}`;
@@ -140,10 +152,14 @@ export class Reconciler {
       const k = ordinalFromPeerURL(name, namespace, m.peerURL ?? '');
       if (k !== undefined) ordinals.add(k);
     }
-    const endpoints = [...ordinals].sort((a, b) => a - b).map((k) => clientURL(name, namespace, k));
+    const scheme = schemeOf(cluster);
+    // A TLS cluster's members are asked with the controller's client certificate, as its Secret holds it now.
+    const certs = tlsEnabled(cluster) ? await this.certificates.observe(cluster) : undefined;
+    const etcd = certs?.credentials ? this.etcd.withCredentials(certs.credentials) : this.etcd;
+    const endpoints = [...ordinals].sort((a, b) => a - b).map((k) => clientURL(name, namespace, k, scheme));
     // Members status last showed healthy get a second, longer try when slow (EtcdAdmin.observe).
     const healthyBefore = (cluster.status?.members ?? []).filter((m) => m.healthy).map((m) => ordinalFromPeerURL(name, namespace, m.peerURL ?? ''));
-    const view = await this.etcd.observe(endpoints, new Set(healthyBefore.filter((k) => k !== undefined).map((k) => clientURL(name, namespace, k))));
+    const view = await etcd.observe(endpoints, new Set(healthyBefore.filter((k) => k !== undefined).map((k) => clientURL(name, namespace, k, scheme))));
 
     let memberEntries: Record<string, MemberStartEntry> | undefined;
     let memberEntriesOutdated = false;
@@ -166,10 +182,11 @@ export class Reconciler {
       pdb: pdb ? { minAvailable: typeof pdbMin === 'number' ? pdbMin : Number(pdbMin ?? 0) } : undefined,
       memberEntries,
       ...(memberEntriesOutdated ? { memberEntriesOutdated } : {}),
+      ...(certs ? { tls: certs.tls } : {}),
       pods: observedPods,
       pvcs: observedPvcs,
     };
-    return { observed, view };
+    return { observed, view, etcd };
   }
 
   /** What a rollout needs of the StatefulSet: is its template what spec renders now, and which version it runs. */
@@ -186,7 +203,7 @@ export class Reconciler {
     return s.endpoint;
   }
 
-  private async execute(c: EtcdCluster, o: Observed, view: EtcdView, step: Step, log: Logger): Promise<PassResult> {
+  private async execute(c: EtcdCluster, o: Observed, view: EtcdView, step: Step, log: Logger, etcd: EtcdAdmin): Promise<PassResult> {
     const name = c.metadata.name!;
     const namespace = c.metadata.namespace!;
     const fp = (p: Parameters<typeof failpoint>[0]) => failpoint(p, (msg) => log.warn(msg));
@@ -206,6 +223,15 @@ export class Reconciler {
         return { requeueMs: step.requeueMs };
       case 'blocked':
         return { requeueMs: BLOCKED_REQUEUE_MS };
+      case 'issue-certificates': {
+        const issued = await this.certificates.issue(c, step.which);
+        await this.event(c, 'Normal', 'CertificatesIssued', `${step.message}: ${issued.join(', ')}`);
+        return done(step.kind);
+      }
+      case 'request-certificates':
+        await this.certificates.request(c);
+        await this.event(c, 'Normal', 'CertificatesRequested', step.message);
+        return done(step.kind);
       case 'ensure-services':
         await this.kube.ensureCreated(objects.headlessService(c), 'services');
         await this.kube.ensureCreated(objects.clientService(c), 'services');
@@ -253,7 +279,7 @@ export class Reconciler {
         // Not a membership step (no metric of those), but taken as promptly as one.
         return { requeueMs: AFTER_STEP_MS };
       case 'add-learner': {
-        const added = await this.etcd.addLearner(this.leaderEndpoint(view), step.peerURL);
+        const added = await etcd.addLearner(this.leaderEndpoint(view), step.peerURL);
         log.info({ member: step.name, id: added.id }, 'member added as learner');
         fp('after-learner-add');
         await this.event(c, 'Normal', 'MemberAdded', `added ${step.name} (${added.id}) as a learner at ${step.peerURL}`);
@@ -261,7 +287,7 @@ export class Reconciler {
       }
       case 'promote': {
         try {
-          await this.etcd.promote(this.leaderEndpoint(view), step.member.id);
+          await etcd.promote(this.leaderEndpoint(view), step.member.id);
         } catch (err) {
           if (!isLearnerNotInSync(err)) throw err;
           const age = step.addedAt ? o.now - Date.parse(step.addedAt) : 0;
@@ -277,7 +303,7 @@ export class Reconciler {
         return done(step.kind);
       }
       case 'move-leader':
-        await this.etcd.moveLeader(this.leaderEndpoint(view), step.to.id);
+        await etcd.moveLeader(this.leaderEndpoint(view), step.to.id);
         await this.event(c, 'Normal', 'LeaderMoved', `moved leadership from ${step.from.name} to ${step.to.name} ${step.why}`);
         fp('after-move-leader');
         return done(step.kind);
@@ -326,7 +352,7 @@ export class Reconciler {
         fp('after-pod-delete');
         return done(step.kind);
       case 'remove-member':
-        await this.etcd.remove(this.leaderEndpoint(view), step.member.id);
+        await etcd.remove(this.leaderEndpoint(view), step.member.id);
         fp('after-member-remove');
         await this.event(
           c,
@@ -451,7 +477,7 @@ function toObservation(view: EtcdView, cluster: string, namespace: string): Etcd
       name: ordinal !== undefined ? memberName(cluster, ordinal) : m.name,
       ordinal,
       peerURL: peer,
-      clientURL: m.clientURLs[0] ?? (ordinal !== undefined ? clientURL(cluster, namespace, ordinal) : ''),
+      clientURL: m.clientURLs[0] ?? (ordinal !== undefined ? clientURL(cluster, namespace, ordinal, peer.startsWith('https:') ? 'https' : 'http') : ''),
       isLearner: m.isLearner,
       started: m.name !== '',
       healthy,

@@ -93,8 +93,24 @@ export interface EtcdOptions {
   snapshotCount?: number;
 }
 
+/** cert-manager's issuer of the cluster's certificates. */
+export interface IssuerRef {
+  name: string;
+  /** Issuer (default) or ClusterIssuer. */
+  kind?: string;
+  group?: string;
+}
+
+/** Mutual TLS for peer and client traffic (SPEC.md, "Security and pods"); fixed once the cluster exists (V7). */
+export interface TlsSpec {
+  enabled?: boolean;
+  /** cert-manager makes the certificates; absent: a CA of the operator's own (Secret NAME-ca). */
+  issuerRef?: IssuerRef;
+}
+
 export interface EtcdClusterSpec {
   size: number;
+  tls?: TlsSpec;
   version?: string;
   storage?: StorageSpec;
   repair?: RepairSpec;

@@ -4,7 +4,8 @@
 // bookkeeping rides along as comments etcd ignores. Pure.
 import type { EtcdCluster, EtcdOptions } from './api.js';
 import { optionLines } from './etcd-options.js';
-import { CLIENT_PORT, METRICS_PORT, PEER_PORT } from './member-naming.js';
+import { CLIENT_PORT, PEER_PORT } from './member-naming.js';
+import { memberTlsConfig, tlsEnabled } from './tls-config.js';
 
 export const DATA_DIR = '/var/lib/etcd';
 export const ENTRIES_DIR = '/etc/etcd-members';
@@ -35,6 +36,8 @@ export interface EntryContext {
   namespace: string;
   token: string;
   options?: EtcdOptions;
+  /** Mutual TLS on peer and client URLs (spec.tls.enabled). */
+  tls?: boolean;
 }
 
 export const membersConfigMapName = (cluster: string) => `${cluster}-members`;
@@ -43,7 +46,7 @@ export const membersConfigMapName = (cluster: string) => `${cluster}-members`;
 export const clusterToken = (c: EtcdCluster) => `${c.metadata.name}-${c.metadata.uid}`;
 
 export function entryContext(c: EtcdCluster): EntryContext {
-  return { cluster: c.metadata.name!, namespace: c.metadata.namespace!, token: clusterToken(c), options: c.spec.etcdOptions };
+  return { cluster: c.metadata.name!, namespace: c.metadata.namespace!, token: clusterToken(c), options: c.spec.etcdOptions, tls: tlsEnabled(c) };
 }
 
 const ADDED_AT = '# added-at: ';
@@ -58,6 +61,8 @@ const quoted = (v: string) => `'${v.replaceAll("'", "''")}'`;
  */
 export function formatEntry(ctx: EntryContext, member: string, e: MemberStartEntry): string {
   const host = `${member}.${ctx.cluster}.${ctx.namespace}.svc`;
+  const tls = memberTlsConfig(ctx.tls === true);
+  const scheme = tls.scheme;
   const lines = [
     `# etcd config of member ${member}, written by etcd-controller`,
     `${ADDED_AT}${e.addedAt}`,
@@ -66,17 +71,18 @@ export function formatEntry(ctx: EntryContext, member: string, e: MemberStartEnt
     ...(e.forceNewClusterAt ? [`${FORCED_AT}${e.forceNewClusterAt}`] : []),
     `name: ${quoted(member)}`,
     `data-dir: ${quoted(DATA_DIR)}`,
-    `listen-peer-urls: ${quoted(`http://0.0.0.0:${PEER_PORT}`)}`,
-    `listen-client-urls: ${quoted(`http://0.0.0.0:${CLIENT_PORT}`)}`,
-    `advertise-client-urls: ${quoted(`http://${host}:${CLIENT_PORT}`)}`,
-    `initial-advertise-peer-urls: ${quoted(`http://${host}:${PEER_PORT}`)}`,
+    `listen-peer-urls: ${quoted(`${scheme}://0.0.0.0:${PEER_PORT}`)}`,
+    `listen-client-urls: ${quoted(`${scheme}://0.0.0.0:${CLIENT_PORT}`)}`,
+    `advertise-client-urls: ${quoted(`${scheme}://${host}:${CLIENT_PORT}`)}`,
+    `initial-advertise-peer-urls: ${quoted(`${scheme}://${host}:${PEER_PORT}`)}`,
     `initial-cluster: ${quoted(e.initialCluster)}`,
     `initial-cluster-state: ${quoted(e.state)}`,
     `initial-cluster-token: ${quoted(ctx.token)}`,
-    // Plain HTTP for the kubelet's probes (and Prometheus) whatever the client listener requires. The JSON
-    // gateway (on by default only as a command-line flag) stays off: nothing here uses it, and through the API
-    // server's pods/proxy it would let anyone allowed to proxy write to etcd.
-    `listen-metrics-urls: ${quoted(`http://0.0.0.0:${METRICS_PORT}`)}`,
+    // The metrics listener (plain HTTP, for the kubelet's probes and Prometheus) and, with TLS, the transport
+    // security of both listeners. The JSON gateway (on by default only as a command-line flag) stays off:
+    // nothing here uses it, and through the API server's pods/proxy it would let anyone allowed to proxy write
+    // to etcd.
+    ...tls.lines,
     ...optionLines(ctx.options),
     ...(e.forceNewClusterAt ? ['force-new-cluster: true'] : []),
   ];

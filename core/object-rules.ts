@@ -74,7 +74,8 @@ export function versionOf(spec: unknown): string {
 
 /**
  * V7 on UPDATE: storage is read once, when the StatefulSet (whose volume claim template cannot change) is
- * created: a change would be accepted and applied to nothing, so it is denied with what to do instead.
+ * created: a change would be accepted and applied to nothing, so it is denied with what to do instead. So is a
+ * change of spec.tls: no member can switch alone.
  * (A version change is rolled out: rule V10, core/version-policy.ts.)
  */
 export function checkSpecChange(cluster: string, oldSpec: unknown, newSpec: unknown): ObjectFinding | undefined {
@@ -90,17 +91,39 @@ export function checkSpecChange(cluster: string, oldSpec: unknown, newSpec: unkn
         `data-${cluster}-K yourself if their StorageClass allows volume expansion.`,
     };
   }
+  const tlsOld = describeTls(o.tls);
+  const tlsNew = describeTls(n.tls);
+  if (tlsOld !== tlsNew) {
+    return {
+      rule: 'V7',
+      message: `V7: spec.tls of ${cluster} cannot change on a running cluster (from ${tlsOld} to ${tlsNew}): every member and client would ` +
+        `have to switch at the same moment, or peers stop hearing each other and clients are cut off. Keep spec.tls as it is; for ` +
+        `another setting, create a new EtcdCluster with it and move the data (etcdctl snapshot save, then restore into the new cluster).`,
+    };
+  }
   return undefined;
+}
+
+/** spec.tls as the controller applies it: off, or on with the operator's CA or a cert-manager issuer. */
+function describeTls(tls: unknown): string {
+  const t = isPlainObject(tls) ? tls : {};
+  if (t.enabled !== true) return 'TLS off';
+  const ref = isPlainObject(t.issuerRef) ? t.issuerRef : undefined;
+  return ref ? `TLS from cert-manager ${typeof ref.kind === 'string' ? ref.kind : 'Issuer'} ${String(ref.name)}` : 'TLS from the operator\'s own CA';
 }
 
 /**
  * V11 on CREATE, and on UPDATE when they change (an object admitted before keeps being resizable): spec.podTemplate
  * and spec.etcdOptions hold only what the controller can apply.
  */
-export function checkPodSettings(cluster: string, spec: unknown, oldSpec?: unknown): ObjectFinding | undefined {
+export function checkPodSettings(cluster: string, spec: unknown, oldSpec?: unknown, missingPriorityClass?: string): ObjectFinding | undefined {
   if (oldSpec !== undefined && !changedPodSettings(oldSpec, spec).length) return undefined;
   const s = isPlainObject(spec) ? spec : {};
   const problems = [...podTemplateProblems(s.podTemplate), ...etcdOptionProblems(s.etcdOptions)];
+  if (missingPriorityClass) {
+    problems.push(`spec.podTemplate.spec.priorityClassName "${missingPriorityClass}" names no PriorityClass (kubectl get priorityclasses lists them): ` +
+      'the pods of the members restarted would not be created');
+  }
   if (!problems.length) return undefined;
   return {
     rule: 'V11',

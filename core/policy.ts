@@ -131,6 +131,8 @@ export function evaluateResize(req: ResizeRequest): PolicyVerdict {
 export interface ObjectAdmission extends ResizeRequest {
   oldSpec?: unknown;
   newSpec: unknown;
+  /** spec.podTemplate.spec.priorityClassName names no PriorityClass (the webhook asked the API server). */
+  missingPriorityClass?: string;
 }
 
 /** `kubectl etcd replace` (annotation replace: "MEMBER/ID"), judged on the status the request was made against. */
@@ -221,7 +223,7 @@ export function evaluateRecover(req: ReplaceRequest): PolicyVerdict {
 export function evaluateAdmission(req: ObjectAdmission): PolicyVerdict {
   const cluster = req.name ?? 'the cluster';
   const finding = (req.operation === 'CREATE' ? checkName(req.name) : checkSpecChange(cluster, req.oldSpec, req.newSpec))
-    ?? checkPodSettings(cluster, req.newSpec, req.operation === 'UPDATE' ? req.oldSpec ?? {} : undefined);
+    ?? checkPodSettings(cluster, req.newSpec, req.operation === 'UPDATE' ? req.oldSpec ?? {} : undefined, req.missingPriorityClass);
   if (finding) return deny(finding.rule, finding.message);
   const version = req.operation === 'UPDATE'
     ? evaluateVersionChange({

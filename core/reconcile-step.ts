@@ -9,7 +9,9 @@ import { joiningOrdinal, leavingOrder } from './membership.js';
 import { quorum } from './quorum.js';
 import { beginRecovery, continueRecovery, recoveryInProgress } from './recovery.js';
 import { beginRepair, beingReplaced, continueRepair, growthAllowedDuringRepair, learnerPod, removeAhead, repairInProgress, reportUnhealthy, stuckDeletion, takeUpQueued } from './repair.js';
+import { certificateStep, type CertificateKind, type ObservedTls } from './certificate-step.js';
 import { rollout } from './rollout.js';
+import { schemeOf } from './tls-config.js';
 import { known, names, ours, drainWait, type Known } from './step-facts.js';
 
 export { CLIENT_DRAIN_MS } from './step-facts.js';
@@ -120,6 +122,8 @@ export interface Observed {
   memberEntriesOutdated?: boolean;
   pods: ObservedPod[];
   pvcs: ObservedPVC[];
+  /** The cluster's certificates, read only when spec.tls.enabled (core/certificate-step.ts). */
+  tls?: ObservedTls;
 }
 
 export type Step =
@@ -128,6 +132,8 @@ export type Step =
   | { kind: 'create-statefulset' }
   | { kind: 'scale-statefulset'; replicas: number; message: string }
   | { kind: 'ensure-pdb'; minAvailable: number }
+  | { kind: 'issue-certificates'; which: CertificateKind[]; message: string }
+  | { kind: 'request-certificates'; message: string }
   | { kind: 'delete-pvc'; name: string; message: string }
   | { kind: 'set-serving'; pod: string; serving: boolean; message: string }
   | { kind: 'add-learner'; name: string; ordinal: number; peerURL: string }
@@ -146,7 +152,7 @@ export type Step =
 
 /** Steps that change etcd's membership or the member objects: the resize is in progress while one is next. */
 export function isProgressStep(step: Step): boolean {
-  return !['idle', 'blocked', 'ensure-services', 'ensure-pdb', 'set-serving'].includes(step.kind);
+  return !['idle', 'blocked', 'ensure-services', 'ensure-pdb', 'set-serving', 'issue-certificates', 'request-certificates'].includes(step.kind);
 }
 
 /** The entries every member of the current list should have: join the cluster as it is now. */
@@ -180,14 +186,14 @@ function sameEntries(o: Observed, b: Record<string, MemberStartEntry>): boolean 
 }
 
 /**
- * The one next step, from the first phase that has one: groundwork (Services, PDB), bootstrap (no StatefulSet
+ * The one next step, from the first phase that has one: groundwork (Services, PDB), certificates (TLS), bootstrap (no StatefulSet
  * yet), then with etcd's member list unknown the rejoin of kept members, else member objects, the leader
  * requirement, client traffic, resume (a half-done change), shrink (or a replacement's removals), grow, repair and
  * the rollout of a new pod template (a version change).
  */
 export function nextStep(o: Observed): Step {
   if (o.cluster.metadata.deletionTimestamp) return { kind: 'idle' };
-  const early = groundwork(o) ?? bootstrap(o);
+  const early = groundwork(o) ?? certificateStep(o) ?? bootstrap(o);
   if (early) return early;
   const recovery = recoveryInProgress(o.cluster);
   if (!o.etcd.members) {
@@ -233,7 +239,7 @@ function bootstrap(o: Observed): Step | undefined {
     return {
       kind: 'write-member-entries',
       entries: {
-        [bootstrapMember]: { state: 'new', initialCluster: `${bootstrapMember}=${peerURL(name, o.cluster.metadata.namespace!, 0)}`, addedAt: new Date(o.now).toISOString() },
+        [bootstrapMember]: { state: 'new', initialCluster: `${bootstrapMember}=${peerURL(name, o.cluster.metadata.namespace!, 0, schemeOf(o.cluster))}`, addedAt: new Date(o.now).toISOString() },
       },
       message: `bootstrap member ${bootstrapMember} as a new cluster`,
     };
@@ -258,7 +264,7 @@ function membersUnknown(o: Observed): Step {
     const resumed = o.pvcs.filter((p) => !p.deleting).map((p) => p.ordinal).sort((a, b) => a - b);
     const missing = resumed.filter((k) => !o.memberEntries?.[memberName(name, k)]);
     if (missing.length) {
-      const initialCluster = resumed.map((k) => `${memberName(name, k)}=${peerURL(name, namespace, k)}`).join(',');
+      const initialCluster = resumed.map((k) => `${memberName(name, k)}=${peerURL(name, namespace, k, schemeOf(o.cluster))}`).join(',');
       const entries = { ...o.memberEntries };
       for (const k of missing) entries[memberName(name, k)] = { state: 'existing', initialCluster, addedAt: new Date(o.now).toISOString() };
       return { kind: 'write-member-entries', entries, message: `start entries for the members whose PVCs were kept (${missing.map((k) => memberName(name, k)).join(', ')})` };
@@ -448,6 +454,6 @@ function grow(k: Known): Step | undefined {
       ? { kind: 'wait', reason: 'WaitingForPVCDeletion', message: `waiting for stale ${pvc.name} to be deleted`, requeueMs: WAIT_REQUEUE_MS }
       : { kind: 'delete-pvc', name: pvc.name, message: `${pvc.name} holds old data and ${memberName(name, ordinal)} is about to be added` };
   }
-  return { kind: 'add-learner', name: memberName(name, ordinal), ordinal, peerURL: peerURL(name, k.namespace, ordinal) };
+  return { kind: 'add-learner', name: memberName(name, ordinal), ordinal, peerURL: peerURL(name, k.namespace, ordinal, schemeOf(k.o.cluster)) };
 }
 

@@ -133,9 +133,12 @@ function restart(m: Ours, pod: ObservedPod, open: LastUpgrade | undefined, progr
   return { kind: 'delete-pod', pod: pod.name, force: false, message: `${what(open)}: restarting ${m.name}${on} (${why}; ${progress})` };
 }
 
-/** A member restarted by the rollout that is not healthy again yet: waited for, or reported once it is stuck. */
+/**
+ * A member restarted by the rollout that is not back yet: healthy in etcd and its pod ready (in the client
+ * Service again), so no two members are out of service at once. Waited for, or reported once it is stuck.
+ */
 function comingBack(k: Known, updated: Ours[], open: LastUpgrade | undefined, progress: string): Step | undefined {
-  const m = updated.find((x) => !x.healthy);
+  const m = updated.find((x) => !x.healthy || !podOf(k, x)?.ready);
   if (!m) return undefined;
   const pod = podOf(k, m)!;
   const age = pod.createdAt !== undefined ? k.o.now - pod.createdAt : 0;

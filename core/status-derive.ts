@@ -151,6 +151,8 @@ function stepMessage(step: Step): string {
     case 'begin-recovery':
       return `recovering from lost quorum from ${step.recovery.member} (${step.recovery.id})`;
     case 'delete-pod':
+    case 'issue-certificates':
+    case 'request-certificates':
     case 'update-statefulset':
     case 'write-member-entries':
     case 'scale-statefulset':

@@ -2,17 +2,18 @@
 // reads no flags, so TLS is YAML keys there: client-transport-security and peer-transport-security, both
 // with client-cert-auth (a client or peer without a certificate from the cluster's CA is refused). etcd
 // reads cert-file/key-file on every TLS handshake, so a renewed Secret (the kubelet swaps the mounted files)
-// is used without a restart; trusted-ca-file is read once at start. Pure.
+// is used without a restart; trusted-ca-file is read once at start. The metrics listener stays plain HTTP:
+// the kubelet's probes carry no client certificate, and it serves no key-value API. Pure.
+import type { EtcdCluster } from './api.js';
+import { METRICS_PORT } from './member-naming.js';
 
 /** Where the etcd container mounts Secret NAME-tls-member (tls.crt, tls.key, ca.crt). */
 export const MEMBER_TLS_DIR = '/etc/etcd-tls/member';
-/**
- * Plain-HTTP /health and /metrics: the kubelet's probes carry no client certificate. Separate from the client
- * port, so it serves nothing else (no key-value API without TLS).
- */
-export const METRICS_PORT = 2381;
-
 export type UrlScheme = 'http' | 'https';
+
+/** Whether the cluster runs mutual TLS, and so the scheme of every member URL. */
+export const tlsEnabled = (c: EtcdCluster) => c.spec.tls?.enabled === true;
+export const schemeOf = (c: EtcdCluster): UrlScheme => (tlsEnabled(c) ? 'https' : 'http');
 
 export interface MemberTlsConfig {
   /** Scheme of the member's client and peer URLs (listen and advertise). */

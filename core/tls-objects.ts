@@ -3,6 +3,10 @@
 // SANs and usages). Both end in Secrets NAME-tls-member and NAME-tls-client with the layout cert-manager
 // writes (tls.crt, tls.key, ca.crt), so nothing downstream cares which path made them. Pure.
 import type { V1Secret } from '@kubernetes/client-node';
+import { SCHEMA_MAX_SIZE, type IssuerRef } from './api.js';
+import { memberHost } from './member-naming.js';
+
+export type { IssuerRef } from './api.js';
 
 export const caSecretName = (cluster: string) => `${cluster}-ca`;
 export const memberTlsSecretName = (cluster: string) => `${cluster}-tls-member`;
@@ -27,6 +31,10 @@ export interface ClusterIdentity {
  */
 export function memberDnsNames({ cluster, namespace }: ClusterIdentity): string[] {
   return [
+    // Each member by name too: etcd checks a peer's certificate against the peer's address by a reverse lookup
+    // (wildcards match its answer) and then by looking up the names that are not wildcards, so these let peers
+    // in whatever a reverse lookup answers (or whether the cluster domain is cluster.local).
+    ...Array.from({ length: SCHEMA_MAX_SIZE }, (_, k) => memberHost(cluster, namespace, k)),
     `*.${cluster}.${namespace}.svc`,
     `*.${cluster}.${namespace}.svc.cluster.local`,
     `${cluster}-client.${namespace}.svc`,
@@ -96,12 +104,6 @@ export function issuedFromSecret(secret: V1Secret): IssuedPem | undefined {
 
 // The cert-manager path.
 
-export interface IssuerRef {
-  name: string;
-  kind: string;
-  group?: string;
-}
-
 /** The part of cert-manager.io/v1 Certificate the operator writes. */
 export interface CertManagerCertificate {
   apiVersion: 'cert-manager.io/v1';
@@ -116,7 +118,7 @@ export interface CertManagerCertificate {
     duration: string;
     renewBefore: string;
     privateKey: { algorithm: 'ECDSA'; size: 256; rotationPolicy: 'Always' };
-    issuerRef: IssuerRef;
+    issuerRef: { name: string; kind: string; group?: string };
   };
 }
 
@@ -133,7 +135,7 @@ function certificate(name: string, namespace: string, issuerRef: IssuerRef, subj
       duration: `${LEAF_VALIDITY_DAYS * 24}h`,
       renewBefore: `${(LEAF_VALIDITY_DAYS / 3) * 24}h`,
       privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
-      issuerRef: { name: issuerRef.name, kind: issuerRef.kind, ...(issuerRef.group ? { group: issuerRef.group } : {}) },
+      issuerRef: { name: issuerRef.name, kind: issuerRef.kind ?? 'Issuer', ...(issuerRef.group ? { group: issuerRef.group } : {}) },
     },
   };
 }

@@ -163,3 +163,29 @@ describe('spec.etcdOptions in the members\' config files', () => {
     expect(parse(cm.data!['demo-0'])).toMatchObject({ 'quota-backend-bytes': 4294967296 });
   });
 });
+
+describe('a TLS cluster\'s pods and config files (spec.tls.enabled)', () => {
+  const t: EtcdCluster = { ...c, spec: { ...c.spec, tls: { enabled: true } } };
+  it('mounts Secret NAME-tls-member read-only where the config file points (group-readable only), not into the guard', () => {
+    const spec = statefulSet(t, images, 1).spec!.template.spec!;
+    expect(spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'demo-tls-member', defaultMode: 0o440 } });
+    expect(spec.containers[0].volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/etcd-tls/member', readOnly: true });
+    expect(spec.initContainers![0].volumeMounts!.map((m) => m.name)).toEqual(['data', 'members']);
+    // Probes stay on the plain-HTTP metrics listener: the kubelet has no client certificate.
+    expect(spec.containers[0].readinessProbe!.httpGet).toEqual({ path: '/health', port: 2381 });
+    expect(statefulSet(c, images, 1).spec!.template.spec!.volumes!.map((v) => v.name)).toEqual(['members']);
+  });
+  it('serves https on both listeners with client certificates required, and advertises https URLs', () => {
+    const cm = membersConfigMap(t, { 'demo-0': { state: 'new', initialCluster: 'demo-0=https://demo-0.demo.ns1.svc:2380', addedAt: '2026-01-01T00:00:00.000Z' } });
+    const cfg = parse(cm.data!['demo-0']) as Record<string, unknown>;
+    expect(cfg).toMatchObject({
+      'listen-peer-urls': 'https://0.0.0.0:2380', 'listen-client-urls': 'https://0.0.0.0:2379',
+      'advertise-client-urls': 'https://demo-0.demo.ns1.svc:2379', 'initial-advertise-peer-urls': 'https://demo-0.demo.ns1.svc:2380',
+      'listen-metrics-urls': 'http://0.0.0.0:2381',
+    });
+    const security = { 'cert-file': '/etc/etcd-tls/member/tls.crt', 'key-file': '/etc/etcd-tls/member/tls.key', 'trusted-ca-file': '/etc/etcd-tls/member/ca.crt', 'client-cert-auth': true };
+    expect(cfg['client-transport-security']).toEqual(security);
+    expect(cfg['peer-transport-security']).toEqual(security);
+    expect(parseEntry(cm.data!['demo-0'])).toMatchObject({ state: 'new', initialCluster: 'demo-0=https://demo-0.demo.ns1.svc:2380' });
+  });
+});

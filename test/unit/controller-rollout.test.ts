@@ -125,6 +125,11 @@ describe('rollout: a version change', () => {
       pods: { 2: { templateHash: NEW, ready: false, createdAt: NOW - 5000 } },
     });
     expect(nextStep(starting)).toMatchObject({ kind: 'wait', reason: 'WaitingForMemberRestart' });
+    // Healthy in etcd but its pod not ready yet (out of the client Service): still waited for, so no two
+    // members are out of service at once.
+    const unready = observed({ lastUpgrade: upgrade, pods: { 2: { templateHash: NEW, ready: false, createdAt: NOW - 5000 } } });
+    expect(nextStep(unready)).toMatchObject({ kind: 'wait', reason: 'WaitingForMemberRestart', message: expect.stringContaining('waiting for demo-2 to come back') });
+    expect(nextStep(observed({ lastUpgrade: upgrade, pods: { 2: { templateHash: NEW, ready: true, createdAt: NOW - 5000 } } })).kind).not.toBe('wait');
   });
 
   it('deletes for good a restarted pod whose etcd its node reports stopped for 10 s and that does not go (kubelet 1.20 retries a lost kill race a minute later)', () => {

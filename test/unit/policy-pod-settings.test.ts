@@ -20,8 +20,14 @@ describe('V11: only what the controller merges into the etcd pods', () => {
         metadata: { labels: { team: 'a' }, annotations: { 'prometheus.io/scrape': 'true' } },
         spec: {
           resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '1Gi' } },
-          affinity: { nodeAffinity: {} }, nodeSelector: { zone: 'a' }, tolerations: [{ key: 'k', operator: 'Exists' }],
-          priorityClassName: 'system-cluster-critical', topologySpreadConstraints: [{ maxSkew: 1 }],
+          affinity: {
+            nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] }] } },
+            podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchExpressions: [{ key: 'app', operator: 'Exists' }] } } }] },
+          },
+          nodeSelector: { zone: 'a' },
+          tolerations: [{ key: 'k', operator: 'Exists' }, { key: 'dedicated', operator: 'Equal', value: 'etcd', effect: 'NoExecute', tolerationSeconds: 30 }, { operator: 'Exists' }],
+          priorityClassName: 'system-cluster-critical',
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { app: 'etcd' } } }],
         },
       },
       etcdOptions: { quotaBackendBytes: 8589934592, autoCompactionMode: 'periodic', autoCompactionRetention: '1h', heartbeatInterval: 200, electionTimeout: 2000, snapshotCount: 10000 },
@@ -41,6 +47,18 @@ describe('V11: only what the controller merges into the etcd pods', () => {
     [{ podTemplate: { spec: { affinity: { nodeSelector: {} } } } }, 'spec.podTemplate.spec.affinity.nodeSelector is not merged'],
     [{ podTemplate: { spec: { tolerations: 'all' } } }, 'spec.podTemplate.spec.tolerations must be a list of objects'],
     [{ podTemplate: { spec: { priorityClassName: 'Not_A_Name' } } }, 'priorityClassName "Not_A_Name" is not a PriorityClass name'],
+    // Deep shapes Kubernetes 1.20 checks only when it creates the pod (not in a StatefulSet's template).
+    [{ podTemplate: { spec: { tolerations: [{ key: 'dedicated', operator: 'Sometimes' }] } } }, 'spec.podTemplate.spec.tolerations[0].operator is "Sometimes": it must be one of Equal, Exists'],
+    [{ podTemplate: { spec: { tolerations: [{ key: 'a', effect: 'NoWay' }] } } }, 'tolerations[0].effect is "NoWay": it must be one of NoSchedule, PreferNoSchedule, NoExecute'],
+    [{ podTemplate: { spec: { tolerations: [{ value: 'x' }] } } }, 'tolerations[0]: a toleration without a key must have operator Exists'],
+    [{ podTemplate: { spec: { tolerations: [{ key: 'a', operator: 'Equal', tolerationSeconds: 5 }] } } }, 'tolerationSeconds applies only with effect NoExecute'],
+    [{ podTemplate: { spec: { topologySpreadConstraints: [{ maxSkew: 0, topologyKey: 'zone', whenUnsatisfiable: 'Maybe' }] } } }, 'topologySpreadConstraints[0].whenUnsatisfiable is "Maybe"'],
+    [{ podTemplate: { spec: { topologySpreadConstraints: [{ maxSkew: 0, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }] } } }, 'topologySpreadConstraints[0].maxSkew must be a whole number of at least 1'],
+    [{ podTemplate: { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } } } } }, 'nodeSelectorTerms must be a list of at least one term'],
+    [{ podTemplate: { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In' }] }] } } } } } }, 'matchExpressions[0]: operator In needs at least one value'],
+    [{ podTemplate: { spec: { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 500, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname' } }] } } } } }, 'preferredDuringSchedulingIgnoredDuringExecution[0].weight must be a whole number from 1 to 100'],
+    [{ podTemplate: { spec: { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { a: 'b' } } }] } } } } }, 'requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey undefined must be a node label key'],
+    [{ podTemplate: { spec: { nodeSelector: { 'bad key!': 'x' } } } }, 'nodeSelector key "bad key!" is not a label key'],
     [{ etcdOptions: { quotaBackendBytes: 17179869184 } }, 'quotaBackendBytes is 17179869184: it must be a whole number of bytes from 67108864 (64 MiB) to 8589934592 (8 GiB'],
     [{ etcdOptions: { quotaBackendBytes: 1024 } }, 'quotaBackendBytes is 1024'],
     [{ etcdOptions: { electionTimeout: 400 } }, 'the election timeout (400 ms) must be at least 5 heartbeat intervals (100 ms, etcd\'s default x 5 = 500 ms)'],
@@ -82,5 +100,30 @@ describe('W9: a change of the pod settings restarts every member, one at a time'
     const b = { etcdOptions: { snapshotCount: 5000, quotaBackendBytes: 4294967296 } };
     expect(update(a, b).warnings.filter((w) => w.startsWith('W9'))).toEqual([]);
     expect(update({}, {}).warnings.filter((w) => w.startsWith('W9'))).toEqual([]);
+  });
+});
+
+describe('V11: a priorityClassName that names no PriorityClass (the webhook asks the API server)', () => {
+  it('is denied, saying how to list them', () => {
+    const v = evaluateAdmission({ operation: 'CREATE', name: 'demo', newSize: 3, newSpec: { size: 3, podTemplate: { spec: { priorityClassName: 'etcd-critical' } } }, missingPriorityClass: 'etcd-critical' });
+    expect(v).toMatchObject({ allowed: false, rule: 'V11' });
+    expect(v.message).toContain('spec.podTemplate.spec.priorityClassName "etcd-critical" names no PriorityClass (kubectl get priorityclasses lists them)');
+  });
+});
+
+describe('V7: spec.tls is fixed once the cluster exists', () => {
+  it.each([
+    [{}, { tls: { enabled: true } }, 'from TLS off to TLS from the operator\'s own CA'],
+    [{ tls: { enabled: true } }, { tls: { enabled: false } }, 'from TLS from the operator\'s own CA to TLS off'],
+    [{ tls: { enabled: true } }, { tls: { enabled: true, issuerRef: { name: 'ca', kind: 'ClusterIssuer' } } }, 'to TLS from cert-manager ClusterIssuer ca'],
+  ])('denies %j -> %j', (before, after, text) => {
+    const v = update(before, after);
+    expect(v).toMatchObject({ allowed: false, rule: 'V7' });
+    expect(v.message).toContain('V7: spec.tls of demo cannot change on a running cluster');
+    expect(v.message).toContain(text);
+  });
+  it('allows spelling the same setting out (enabled: false is off)', () => {
+    expect(update({}, { tls: { enabled: false } }).allowed).toBe(true);
+    expect(update({ tls: { enabled: true } }, { tls: { enabled: true } }).allowed).toBe(true);
   });
 });

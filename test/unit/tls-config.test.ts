@@ -26,9 +26,9 @@ describe('memberTlsConfig', () => {
     const c = memberTlsConfig(true, { certDir: "/tmp/it's: #here", metricsURL: 'http://127.0.0.1:1234' });
     expect(parse(c.lines.join('\n'))).toMatchObject({ 'listen-metrics-urls': 'http://127.0.0.1:1234', 'peer-transport-security': security("/tmp/it's: #here") });
   });
-  it('appended to a start entry, the file stays valid YAML and the entry reads back unchanged', () => {
+  it('in a start entry (tls on), the file stays valid YAML and the entry reads back unchanged', () => {
     const entry: MemberStartEntry = { state: 'existing', initialCluster: 'demo-0=https://demo-0.demo.ns1.svc:2380', addedAt: '2026-01-01T00:00:00Z', memberId: 'abc' };
-    const text = formatEntry({ cluster: 'demo', namespace: 'ns1', token: 't' }, 'demo-0', entry) + memberTlsConfig(true).lines.join('\n');
+    const text = formatEntry({ cluster: 'demo', namespace: 'ns1', token: 't', tls: true }, 'demo-0', entry);
     expect(parse(text)).toMatchObject({ name: 'demo-0', 'client-transport-security': security(MEMBER_TLS_DIR) });
     expect(parseEntry(text)).toEqual(entry);
   });

@@ -22,6 +22,7 @@ export async function validateEtcdCluster(req: AdmissionRequest & { operation: O
   const oldSize = numberField(req.oldObject, 'spec', 'size');
   const newSize = field(req.object, 'spec', 'size');
   const name = nameOf(req);
+  const missingPriorityClass = await missingPriorityClassOf(req, ctx);
   const verdict = evaluateAdmission({
     operation: req.operation,
     oldSize,
@@ -34,6 +35,7 @@ export async function validateEtcdCluster(req: AdmissionRequest & { operation: O
     forceResize: isForceResize(req.object),
     maxSize: ctx.maxSize,
     name,
+    ...(missingPriorityClass ? { missingPriorityClass } : {}),
   });
   const asked = verdict.allowed && req.operation === 'UPDATE' ? requestOf(req, name) : undefined;
   const final = asked ? { ...asked.verdict, warnings: [...verdict.warnings, ...asked.verdict.warnings] } : verdict;
@@ -53,6 +55,16 @@ export async function validateEtcdCluster(req: AdmissionRequest & { operation: O
     }
   }
   return verdictDecision('EtcdCluster', final);
+}
+
+/**
+ * A priorityClassName the request sets anew that names no PriorityClass: the StatefulSet would take it, and the
+ * first member restarted would get no pod. Asked only when it changes; a failed lookup denies nothing.
+ */
+async function missingPriorityClassOf(req: AdmissionRequest, ctx: ProcessorContext): Promise<string | undefined> {
+  const wanted = stringField(req.object, 'spec', 'podTemplate', 'spec', 'priorityClassName');
+  if (!wanted || !ctx.priorityClassExists || wanted === stringField(req.oldObject, 'spec', 'podTemplate', 'spec', 'priorityClassName')) return undefined;
+  return (await ctx.priorityClassExists(wanted)) === false ? wanted : undefined;
 }
 
 /** An allowed version change, recorded as an UpgradeRequested Event (who asked, from what to what). */

@@ -7,6 +7,8 @@ export interface ProcessorContext {
   clusters: ClusterLookup;
   recorder: ResizeRecorder;
   now(): Date;
+  /** Whether a PriorityClass of this name exists; undefined when it could not be asked (nothing is denied then). */
+  priorityClassExists?(name: string): Promise<boolean | undefined>;
 }
 
 /** A processor's answer (the server adds the uid) plus what the decision log line and metrics report. */
