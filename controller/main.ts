@@ -43,6 +43,11 @@ async function main(): Promise<void> {
       default: process.env.OPERATOR_IMAGE || defaultGuardImage(),
       describe: 'image of the etcd pods\' member-guard init container: this operator\'s own (default: $OPERATOR_IMAGE, else the release of this build)',
     })
+    .option('network-policies', {
+      type: 'boolean',
+      default: process.env.ETCDOP_NETWORK_POLICIES === 'true',
+      describe: 'give every cluster a NetworkPolicy: peers from its members only, clients from its namespace, the operator\'s and spec.networkPolicy.clientNamespaces (also ETCDOP_NETWORK_POLICIES=true)',
+    })
     .option('resync-seconds', { type: 'number', default: 30, describe: 'look at every cluster at least this often (etcd health has no watch)' })
     .strict()
     .help()
@@ -101,7 +106,8 @@ async function main(): Promise<void> {
   }
 
   const images = { etcdRepository: argv['etcd-image-repository'], guard: argv['member-guard-image'] };
-  const reconciler = new Reconciler(kube, new EtcdAdmin(), { images }, log);
+  const networkPolicies = argv['network-policies'] ? { operatorNamespace: process.env.POD_NAMESPACE } : undefined;
+  const reconciler = new Reconciler(kube, new EtcdAdmin(), { images, ...(networkPolicies ? { networkPolicies } : {}) }, log);
   const controller = new Controller(kc, kube, reconciler, { namespace: argv.namespace, resyncMs: argv['resync-seconds'] * 1000 }, log);
   await controller.start();
 

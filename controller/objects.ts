@@ -3,11 +3,11 @@
 // once etcd has accepted the member. Until it exists etcd exits and the pod restarts; with member data in its
 // data dir etcd ignores the initial-cluster settings and rejoins as itself.
 import { createHash } from 'node:crypto';
-import type { V1ConfigMap, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1NetworkPolicy, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { API_VERSION, CLUSTER_LABEL, ETCD_OPTIONS_ANNOTATION, KIND, SERVING_LABEL, TEMPLATE_HASH_ANNOTATION, type EtcdCluster } from '../core/api.js';
 import { productVersion } from '../core/version.js';
 import { normalizeOptions } from '../core/etcd-options.js';
-import { CLIENT_PORT, DATA_VOLUME, PEER_PORT } from '../core/member-naming.js';
+import { CLIENT_PORT, DATA_VOLUME, METRICS_PORT, PEER_PORT } from '../core/member-naming.js';
 import { entryContext, formatEntry, membersConfigMapName, type MemberStartEntry } from '../core/member-entry.js';
 import { etcdPodTemplate, type PodImages } from './pod-template.js';
 
@@ -138,5 +138,33 @@ export function membersConfigMap(c: EtcdCluster, entries: Record<string, MemberS
     kind: 'ConfigMap',
     metadata: meta(c, membersConfigMapName(c.metadata.name!)),
     data: Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, formatEntry(ctx, k, e)])),
+  };
+}
+
+/**
+ * With --network-policies: peers only from the cluster's own pods; the client port from the cluster's namespace,
+ * the operator's and spec.networkPolicy.clientNamespaces (by the namespace-name label Kubernetes sets from
+ * 1.21; on 1.20 label such namespaces kubernetes.io/metadata.name=NAME yourself); the metrics listener (health,
+ * metrics: no data) from anywhere, as the kubelet's probes and Prometheus need.
+ */
+export function networkPolicy(c: EtcdCluster, operatorNamespace: string | undefined): V1NetworkPolicy {
+  const name = c.metadata.name!;
+  const members = { podSelector: { matchLabels: { [CLUSTER_LABEL]: name } } };
+  const namespaces = [...new Set([c.metadata.namespace!, ...(operatorNamespace ? [operatorNamespace] : []), ...(c.spec.networkPolicy?.clientNamespaces ?? [])])].sort();
+  const port = (p: number) => ({ protocol: 'TCP', port: p });
+  // client-node's model spells "from" _from (a reserved word); its serializer writes "from".
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(c, name),
+    spec: {
+      podSelector: { matchLabels: { [CLUSTER_LABEL]: name } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        { _from: [members], ports: [port(PEER_PORT)] },
+        { _from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: namespaces }] } }], ports: [port(CLIENT_PORT)] },
+        { ports: [port(METRICS_PORT)] },
+      ],
+    },
   };
 }

@@ -1,6 +1,7 @@
 // One reconcile pass for one EtcdCluster: observe etcd + Kubernetes afresh, decide the one next step
 // (core/reconcile-step.ts), take it, derive and write status (only when it changed), record Events.
-import type { V1ConfigMap, V1Endpoints, V1PodDisruptionBudget, V1Service, V1StatefulSet, CoreV1Event } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
+import type { V1ConfigMap, V1Endpoints, V1NetworkPolicy, V1PodDisruptionBudget, V1Service, V1StatefulSet, CoreV1Event } from '@kubernetes/client-node';
 import { Annotations, CLUSTER_LABEL, KIND, API_VERSION, SERVING_CHANGED_AT_ANNOTATION, SERVING_LABEL, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
 import { findCondition } from '../core/conditions.js';
 import type { Logger } from '../core/log.js';
@@ -30,6 +31,8 @@ import { UPGRADE_REQUESTED_REASON, upgradeRequestValue } from '../core/last-upgr
 
 export interface ReconcilerOptions {
   images: objects.PodImages;
+  /** --network-policies: every cluster gets NetworkPolicy NAME; the operator's namespace may use the client port. */
+  networkPolicies?: { operatorNamespace?: string };
 }
 
 export interface PassResult {
@@ -121,7 +124,7 @@ export class Reconciler {
     const namespace = cluster.metadata.namespace!;
     const name = cluster.metadata.name!;
     const selector = `${CLUSTER_LABEL}=${name}`;
-    const [headless, client, sts, pdb, cm, pods, pvcs, clientEndpoints] = await Promise.all([
+    const [headless, client, sts, pdb, cm, pods, pvcs, clientEndpoints, policy] = await Promise.all([
       this.kube.read<V1Service>('v1', 'Service', namespace, name),
       this.kube.read<V1Service>('v1', 'Service', namespace, objects.clientServiceName(name)),
       this.kube.read<V1StatefulSet>('apps/v1', 'StatefulSet', namespace, name),
@@ -132,7 +135,10 @@ export class Reconciler {
       // Which pods the client Service still sends to (a leaving member is drained before it goes); without
       // them the drain still waits CLIENT_DRAIN_MS, so a failed read does not fail the pass.
       this.kube.read<V1Endpoints>('v1', 'Endpoints', namespace, objects.clientServiceName(name)).catch(() => undefined),
+      this.opts.networkPolicies ? this.kube.read<V1NetworkPolicy>('networking.k8s.io/v1', 'NetworkPolicy', namespace, name) : undefined,
     ]);
+    const networkPolicyOutdated = !!this.opts.networkPolicies
+      && !isDeepStrictEqual(wireForm(policy?.spec), wireForm(objects.networkPolicy(cluster, this.opts.networkPolicies.operatorNamespace).spec));
     const endpointPods = clientEndpoints
       ? new Set((clientEndpoints.subsets ?? []).flatMap((s) => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])]).map((a) => a.targetRef?.name))
       : undefined;
@@ -182,6 +188,7 @@ export class Reconciler {
       pdb: pdb ? { minAvailable: typeof pdbMin === 'number' ? pdbMin : Number(pdbMin ?? 0) } : undefined,
       memberEntries,
       ...(memberEntriesOutdated ? { memberEntriesOutdated } : {}),
+      ...(networkPolicyOutdated ? { networkPolicyOutdated } : {}),
       ...(certs ? { tls: certs.tls } : {}),
       pods: observedPods,
       pvcs: observedPvcs,
@@ -232,6 +239,13 @@ export class Reconciler {
         await this.certificates.request(c);
         await this.event(c, 'Normal', 'CertificatesRequested', step.message);
         return done(step.kind);
+      case 'ensure-network-policy': {
+        // Created, or brought back to what it renders (a merge patch replaces the rule lists whole).
+        const body = objects.networkPolicy(c, this.opts.networkPolicies?.operatorNamespace);
+        await this.kube.ensureCreated(body, 'networkpolicies');
+        await this.kube.mergePatch(body, 'networkpolicies');
+        return done(step.kind);
+      }
       case 'ensure-services':
         await this.kube.ensureCreated(objects.headlessService(c), 'services');
         await this.kube.ensureCreated(objects.clientService(c), 'services');
@@ -464,6 +478,12 @@ export class Reconciler {
     }
   }
 }
+
+/**
+ * An object as the API server holds it, to compare what was read with what is rendered: plain data (client-node
+ * reads into model classes, with undefined fields), and its model's `_from` under its wire name.
+ */
+const wireForm = (x: unknown): unknown => (x === undefined ? undefined : JSON.parse(JSON.stringify(x).replaceAll('"_from":', '"from":')));
 
 function toObservation(view: EtcdView, cluster: string, namespace: string): EtcdObservation {
   const members: ObservedMember[] | undefined = view.members?.map((m) => {

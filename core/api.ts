@@ -108,9 +108,16 @@ export interface TlsSpec {
   issuerRef?: IssuerRef;
 }
 
+/** Who may reach the members when the controller runs with --network-policies (NetworkPolicy NAME). */
+export interface NetworkPolicySpec {
+  /** Namespaces whose pods may use the client port, beside the cluster's own and the operator's. */
+  clientNamespaces?: string[];
+}
+
 export interface EtcdClusterSpec {
   size: number;
   tls?: TlsSpec;
+  networkPolicy?: NetworkPolicySpec;
   version?: string;
   storage?: StorageSpec;
   repair?: RepairSpec;

@@ -122,6 +122,8 @@ export interface Observed {
   memberEntriesOutdated?: boolean;
   pods: ObservedPod[];
   pvcs: ObservedPVC[];
+  /** The controller runs with --network-policies and NetworkPolicy NAME is missing or not what it renders now. */
+  networkPolicyOutdated?: boolean;
   /** The cluster's certificates, read only when spec.tls.enabled (core/certificate-step.ts). */
   tls?: ObservedTls;
 }
@@ -134,6 +136,7 @@ export type Step =
   | { kind: 'ensure-pdb'; minAvailable: number }
   | { kind: 'issue-certificates'; which: CertificateKind[]; message: string }
   | { kind: 'request-certificates'; message: string }
+  | { kind: 'ensure-network-policy' }
   | { kind: 'delete-pvc'; name: string; message: string }
   | { kind: 'set-serving'; pod: string; serving: boolean; message: string }
   | { kind: 'add-learner'; name: string; ordinal: number; peerURL: string }
@@ -152,7 +155,7 @@ export type Step =
 
 /** Steps that change etcd's membership or the member objects: the resize is in progress while one is next. */
 export function isProgressStep(step: Step): boolean {
-  return !['idle', 'blocked', 'ensure-services', 'ensure-pdb', 'set-serving', 'issue-certificates', 'request-certificates'].includes(step.kind);
+  return !['idle', 'blocked', 'ensure-services', 'ensure-pdb', 'set-serving', 'issue-certificates', 'request-certificates', 'ensure-network-policy'].includes(step.kind);
 }
 
 /** The entries every member of the current list should have: join the cluster as it is now. */
@@ -221,9 +224,10 @@ function unlessBlocked(step: Step | undefined, k: Known): Step | undefined {
   return beginRepair(k) ?? step;
 }
 
-/** Services first; the PDB follows the members etcd has and is left alone while the list is unknown. */
+/** Services (and the NetworkPolicy) first; the PDB follows the members etcd has and is left alone while the list is unknown. */
 function groundwork(o: Observed): Step | undefined {
   if (!o.servicesPresent) return { kind: 'ensure-services' };
+  if (o.networkPolicyOutdated) return { kind: 'ensure-network-policy' };
   const voting = o.etcd.members?.filter((m) => !m.isLearner);
   const wantedMin = voting ? quorum(Math.max(voting.length, 1)) : o.pdb ? undefined : 1;
   if (wantedMin !== undefined && o.pdb?.minAvailable !== wantedMin) return { kind: 'ensure-pdb', minAvailable: wantedMin };

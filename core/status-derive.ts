@@ -162,6 +162,8 @@ function stepMessage(step: Step): string {
       return step.message;
     case 'create-statefulset':
       return 'creating the StatefulSet';
+    case 'ensure-network-policy':
+      return 'writing the NetworkPolicy';
     default:
       return step.kind;
   }

@@ -2,7 +2,8 @@
 // deploy it (localcluster/scripts/deploy-operator.sh: manifests/overlays/local, controller and webhook in
 // pods) on an instance of its own. "Member down" is its etcd process frozen with SIGSTOP (found through its
 // node's containerd): it holds its sockets but answers nothing, as a hung or partitioned member does, and the
-// kubelet does not restart it (no liveness probe fails the container); SIGCONT brings it back.
+// kubelet does not restart it within a scenario (the liveness probe waits 4 minutes of silence); SIGCONT brings
+// it back.
 // Checked: no member is added while it is down, status turns Degraded naming it, the webhook denies what
 // V2/V4/V5 deny, the resize resumes once it is back, and a writer loses no acknowledged write.
 import { jest } from '@jest/globals';

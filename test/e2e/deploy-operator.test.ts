@@ -202,6 +202,7 @@ describe('deployed on the local cluster', () => {
       // TLS clusters: a Secret read by name, created, renewed; never listed (above) or patched; cert-manager Certificates created.
       ['get', 'secrets', 'default', true], ['create', 'secrets', 'default', true], ['update', 'secrets', 'default', true], ['patch', 'secrets', 'default', false],
       ['create', 'certificates.cert-manager.io', 'default', true], ['delete', 'certificates.cert-manager.io', 'default', false],
+      ['create', 'networkpolicies.networking.k8s.io', 'default', true], ['patch', 'networkpolicies.networking.k8s.io', 'default', true], ['delete', 'networkpolicies.networking.k8s.io', 'default', false],
       ...denied,
     ],
     [WEBHOOK_SA]: [

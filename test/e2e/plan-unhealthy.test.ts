@@ -36,8 +36,9 @@ afterAll(async () => {
 
 /**
  * Stops a member's etcd for good: its process frozen (SIGSTOP through the node's containerd), as a hung disk
- * or a wedged process would. No probe restarts it (the pod has a readiness probe only), and nothing the
- * controller writes brings it back: the shrink rewrites the members' ConfigMap, which would undo a bad entry.
+ * or a wedged process would. Nothing restarts it within this file's run (the liveness probe waits 4 minutes of
+ * silence), and nothing the controller writes brings it back: the shrink rewrites the members' ConfigMap, which
+ * would undo a bad entry.
  */
 async function stopMember(member: string): Promise<void> {
   frozen = await p.tc.containerPid(p.ns, member, 'etcd');

@@ -21,8 +21,8 @@ export interface PluginEnv {
   close(): Promise<void>;
 }
 
-/** `spec` adds fields to the cluster's spec beside its size (a test of Manual repair sets `repair`). */
-export async function pluginEnv(prefix: string, size: number, spec: Record<string, unknown> = {}): Promise<PluginEnv> {
+/** `spec` adds fields to the cluster's spec beside its size (a test of Manual repair sets `repair`); `controllerEnv` is the controller's. */
+export async function pluginEnv(prefix: string, size: number, spec: Record<string, unknown> = {}, controllerEnv: Record<string, string> = {}): Promise<PluginEnv> {
   const tc = await useTestCluster();
   const must = async (args: string[], input?: string) => {
     const r = await tc.kubectl(args, { input });
@@ -31,7 +31,7 @@ export async function pluginEnv(prefix: string, size: number, spec: Record<strin
   };
   await tc.installCrd();
   const ns = await tc.createNamespace(prefix);
-  const controller = startController(tc.kubeconfig, ns);
+  const controller = startController(tc.kubeconfig, ns, controllerEnv);
   await must(['-n', ns, 'apply', '-f', '-'], JSON.stringify({
     apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name: NAME }, spec: { size, ...spec },
   }));

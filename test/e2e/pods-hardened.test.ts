@@ -25,7 +25,7 @@ let stopMarks: (() => void) | undefined;
 let sampler: NodeJS.Timeout | undefined;
 
 beforeAll(async () => {
-  p = await pluginEnv('pods', 3, { storage: { size: '64Mi' } });
+  p = await pluginEnv('pods', 3, { storage: { size: '64Mi' }, networkPolicy: { clientNamespaces: ['apps'] } }, { ETCDOP_NETWORK_POLICIES: 'true' });
   webhook = await installWebhook(p.tc, p.ns, p.ns);
   const kc = new KubeConfig();
   kc.loadFromFile(p.tc.kubeconfig);
@@ -54,6 +54,21 @@ test('a 3-member cluster lands on three nodes (the preferred spread)', async () 
 
 /** A /proc/PID/status field, e.g. "Uid" -> "1000\t1000\t1000\t1000". */
 const procField = (pid: number, field: string) => new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim();
+
+test('with --network-policies: peers only from the members, clients from the cluster\'s namespace and those named, the metrics port open', async () => {
+  const np = JSON.parse((await p.tc.kubectl(['-n', p.ns, 'get', 'networkpolicy', NAME, '-o', 'json'])).stdout) as { metadata: { ownerReferences: { name: string }[] }; spec: unknown };
+  expect(np.metadata.ownerReferences[0].name).toBe(NAME);
+  expect(np.spec).toEqual({
+    podSelector: { matchLabels: { [CLUSTER_LABEL]: NAME } },
+    policyTypes: ['Ingress'],
+    ingress: [
+      { from: [{ podSelector: { matchLabels: { [CLUSTER_LABEL]: NAME } } }], ports: [{ protocol: 'TCP', port: 2380 }] },
+      // The controller runs on the host here (no namespace of its own): the cluster's and the named ones.
+      { from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['apps', p.ns].sort() }] } }], ports: [{ protocol: 'TCP', port: 2379 }] },
+      { ports: [{ protocol: 'TCP', port: 2381 }] },
+    ],
+  });
+});
 
 test('the kubelet enforces the securityContext: etcd runs as uid 1000, no capabilities, no_new_privs, seccomp, a read-only root', async () => {
   for (const k of [0, 1, 2]) {

@@ -1,7 +1,7 @@
 // The owned objects and the start-entry format the etcd pods read.
 import { parse } from 'yaml';
 import { CLUSTER_LABEL, type EtcdCluster } from '../../core/api.js';
-import { formatEntry, headlessService, membersConfigMap, parseEntry, pdb, statefulSet, templateHashOf, ENTRIES_DIR } from '../../controller/objects.js';
+import { formatEntry, headlessService, membersConfigMap, networkPolicy, parseEntry, pdb, statefulSet, templateHashOf, ENTRIES_DIR } from '../../controller/objects.js';
 import type { MemberStartEntry } from '../../core/member-entry.js';
 
 const c: EtcdCluster = { metadata: { name: 'demo', namespace: 'ns1', uid: 'u-1' }, spec: { size: 3, version: '3.5.9', storage: { size: '2Gi', storageClassName: 'fast' } } };
@@ -187,5 +187,21 @@ describe('a TLS cluster\'s pods and config files (spec.tls.enabled)', () => {
     expect(cfg['client-transport-security']).toEqual(security);
     expect(cfg['peer-transport-security']).toEqual(security);
     expect(parseEntry(cm.data!['demo-0'])).toMatchObject({ state: 'new', initialCluster: 'demo-0=https://demo-0.demo.ns1.svc:2380' });
+  });
+});
+
+describe('NetworkPolicy (--network-policies)', () => {
+  it('peers from the members only; the client port from the cluster\'s namespace, the operator\'s and those named; metrics open', () => {
+    const np = networkPolicy({ ...c, spec: { ...c.spec, networkPolicy: { clientNamespaces: ['apps', 'ns1'] } } }, 'etcd-operator-system');
+    expect(np.metadata).toMatchObject({ name: 'demo', namespace: 'ns1', ownerReferences: [expect.objectContaining({ kind: 'EtcdCluster', name: 'demo' })] });
+    expect(np.spec).toEqual({
+      podSelector: { matchLabels: { [CLUSTER_LABEL]: 'demo' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        { _from: [{ podSelector: { matchLabels: { [CLUSTER_LABEL]: 'demo' } } }], ports: [{ protocol: 'TCP', port: 2380 }] },
+        { _from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['apps', 'etcd-operator-system', 'ns1'] }] } }], ports: [{ protocol: 'TCP', port: 2379 }] },
+        { ports: [{ protocol: 'TCP', port: 2381 }] },
+      ],
+    });
   });
 });

@@ -112,6 +112,9 @@ describe('nextStep: steady state and safety', () => {
   it('does nothing when etcd, the StatefulSet, PDB and entries all match spec.size', () => {
     expect(nextStep(settled(3, 3))).toEqual({ kind: 'idle' });
   });
+  it('writes the NetworkPolicy (--network-policies) when it is missing or not what the controller renders', () => {
+    expect(nextStep(settled(3, 3, { networkPolicyOutdated: true }))).toEqual({ kind: 'ensure-network-policy' });
+  });
   it('writes the entries again, with the same bookkeeping, when their text is not what it renders now (spec.etcdOptions changed)', () => {
     const o = settled(3, 3, { memberEntriesOutdated: true });
     const step = nextStep(o);

@@ -29,7 +29,13 @@ describe('status NAME rendering', () => {
     expect(s).toMatch(/Leader:\s+demo-0 \(8e9e05c52164694d\)/);
     expect(s).toMatch(/Version:\s+3\.6\.5 \(3 of 3 on 3\.4\.23\)/);
     expect(s).toMatch(/Cluster version:\s+-$/m);
+    expect(s).toMatch(/TLS:\s+off \(plain HTTP\)$/m);
     expect(s).toMatch(/Age:\s+2h/);
+    v.cluster.spec.tls = { enabled: true };
+    expect(summary(v, plain).join('\n')).toMatch(/TLS:\s+mutual, peers and clients \(the operator's own CA\)$/m);
+    v.cluster.spec.tls = { enabled: true, issuerRef: { name: 'etcd-ca', kind: 'ClusterIssuer' } };
+    expect(summary(v, plain).join('\n')).toMatch(/TLS:\s+mutual, peers and clients \(cert-manager ClusterIssuer etcd-ca\)$/m);
+    delete v.cluster.spec.tls;
     // When every member runs what spec.version asks, there is nothing to add.
     v.cluster.spec.version = '3.4.23';
     expect(summary(v, plain).join('\n')).toMatch(/Version:\s+3\.4\.23$/m);

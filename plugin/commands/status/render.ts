@@ -77,8 +77,16 @@ export function summary(v: ClusterView, c: Colors): string[] {
     ['Leader', v.leader ? `${v.leader}${leaderId ? ` (${leaderId})` : ''}` : c.yellow('none')],
     ['Version', `${versionOf(spec)}${versionNote(versionOf(spec), v.members)}`],
     ['Cluster version', dash(st?.clusterVersion)],
+    ['TLS', tlsText(spec)],
     ['Age', age(meta.creationTimestamp, v.now)],
   ]);
+}
+
+/** What protects peer and client traffic (spec.tls). */
+function tlsText(spec: ClusterView['cluster']['spec']): string {
+  const tls = spec.tls;
+  if (!tls?.enabled) return 'off (plain HTTP)';
+  return `mutual, peers and clients (${tls.issuerRef ? `cert-manager ${tls.issuerRef.kind ?? 'Issuer'} ${tls.issuerRef.name}` : 'the operator\'s own CA'})`;
 }
 
 export function resize(v: ClusterView): string[] {
