@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Annotations, CLUSTER_LABEL, type EtcdCluster } from '../../core/api.js';
 import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
+import { CERTIFICATE_CRD } from '../helpers/cert-manager-crd.js';
 import { ROOT, run, useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
 import { getCluster, kubectlOf, type Kubectl } from './controller-harness.js';
 
@@ -216,6 +217,8 @@ describe('deployed on the local cluster', () => {
   };
 
   test.each(Object.keys(checks))('kubectl auth can-i --as %s: what it needs and nothing of Secrets beyond those of TLS clusters, of namespaces or other workloads', async (user) => {
+    // kubectl resolves certificates.cert-manager.io only where the API exists (cert-manager is not installed here).
+    await tc.applyCrd(JSON.stringify(CERTIFICATE_CRD), CERTIFICATE_CRD.metadata.name);
     const wrong: string[] = [];
     await Promise.all(checks[user]!.map(async ([verb, resource, namespace, expected]) => {
       // The ServiceAccount's user with the groups every ServiceAccount token carries, so a group binding would show.

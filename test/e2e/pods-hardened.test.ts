@@ -169,7 +169,8 @@ test('a podTemplate and etcdOptions change rolls one member at a time, writable 
   expect(samples).toBeGreaterThan(20);
   expect(mostDown).toBe(1);
   expect(missing).toEqual([]);
-  expect(report.acknowledged).toBeGreaterThan(1000);
+  // The writer wrote throughout (its rate falls with the machine's load: at least 5 puts a second here).
+  expect(report.acknowledged).toBeGreaterThan((rolledMs / 1000) * 5);
   // Each restart was its own phase of the writer (a member at a time), and the quorum never went.
   expect(Object.keys(report.longestWindowMs).filter((k) => k.startsWith('restart '))).toHaveLength(3);
   for (const ms of Object.values(report.longestWindowMs)) expect(ms).toBeLessThan(15_000);

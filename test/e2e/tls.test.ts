@@ -17,6 +17,7 @@ import { issueClient, issueMember, makeCa } from '../../controller/certificates.
 import { run, waitFor } from '../helpers/cluster.js';
 import { NAME, pluginEnv, type PluginEnv } from './plugin-harness.js';
 import { installWebhook, type InstalledWebhook } from './webhook-harness.js';
+import { CERTIFICATE_CRD } from '../helpers/cert-manager-crd.js';
 
 jest.setTimeout(15 * 60_000);
 
@@ -149,25 +150,10 @@ test('3 -> 1 over TLS', async () => {
   expect((await etcdctl(endpoint(0), ['get', 'tls-e2e', '--print-value-only'])).stdout.trim()).toBe('ok');
 });
 
-/** cert-manager's Certificate API, as far as the controller uses it (cert-manager is not installed here). */
-const CERTIFICATE_CRD = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'certificates.cert-manager.io' },
-  spec: {
-    group: 'cert-manager.io',
-    names: { kind: 'Certificate', plural: 'certificates', singular: 'certificate', listKind: 'CertificateList' },
-    scope: 'Namespaced',
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-  },
-};
-
 interface Certificate { metadata: { name: string; ownerReferences?: { name: string }[] }; spec: { secretName: string; dnsNames?: string[]; usages: string[]; issuerRef: { name: string; kind: string }; commonName: string } }
 
 test('with spec.tls.issuerRef: Certificates asked of cert-manager, and the cluster runs on the Secrets it issues', async () => {
-  const crd = await p.tc.kubectl(['apply', '-f', '-'], { input: JSON.stringify(CERTIFICATE_CRD) });
-  expect(crd.code).toBe(0);
-  await p.tc.kubectl(['wait', '--for=condition=Established', 'crd/certificates.cert-manager.io', '--timeout=30s']);
+  await p.tc.applyCrd(JSON.stringify(CERTIFICATE_CRD), CERTIFICATE_CRD.metadata.name);
   const name = 'cm';
   const apply = await p.tc.kubectl(['-n', p.ns, 'apply', '-f', '-'], { input: JSON.stringify({
     apiVersion: 'etcd.k8s-operator.io/v1alpha1', kind: 'EtcdCluster', metadata: { name },

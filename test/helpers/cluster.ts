@@ -2,7 +2,7 @@
 // by ETCDOP_TEST_CLUSTER (default "e2e"), started here unless it already runs healthy. Instances this run
 // started are stopped by test/helpers/cluster-teardown.ts (jest globalTeardown) unless ETCDOP_KEEP_CLUSTER=1.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,8 @@ export interface TestCluster {
   deleteNamespace(namespace: string, timeoutMs?: number): Promise<void>;
   /** Applies the EtcdCluster CRD and waits until it is Established; throws with kubectl's error. */
   installCrd(): Promise<void>;
+  /** Applies a CRD (YAML or JSON) and waits until the API server serves it. */
+  applyCrd(manifest: string, name: string): Promise<void>;
   /** A container's output (kubectl logs, current instance); throws with kubectl's error. */
   logs(namespace: string, pod: string, container?: string): Promise<string>;
   /** The host pid of a container's main process, from its node's containerd (`ctr task ls`). */
@@ -125,6 +127,15 @@ export async function useTestCluster(variant?: string): Promise<TestCluster> {
   }
   const kubectl = (args: string[], opts: RunOptions = {}): Promise<RunResult> =>
     run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeoutMs: 60000, ...opts });
+  const applyCrd = async (manifest: string, crd: string): Promise<void> => {
+    const r = await kubectl(['apply', '-f', '-'], { input: manifest });
+    if (r.code !== 0) throw new Error(`kubectl apply of CRD ${crd} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    // Polled, not `kubectl wait`: kubectl 1.20's wait fails at once on a CRD whose status has no conditions yet.
+    await waitFor(async () => {
+      const got = await kubectl(['get', 'crd', crd, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
+      return got.code === 0 && got.stdout.trim() === 'True';
+    }, { timeoutMs: 30000, intervalMs: 250, what: `CRD ${crd} Established` });
+  };
   return {
     name, kubeconfig, stateDir, kubectl,
     async createNamespace(prefix: string): Promise<string> {
@@ -165,11 +176,7 @@ export async function useTestCluster(variant?: string): Promise<TestCluster> {
       const r = await run('bash', [script('node.sh'), '--name', name, action, node], { timeoutMs: 30000 });
       if (r.code !== 0) throw new Error(`node.sh ${action} ${node}: ${r.stdout}${r.stderr}`);
     },
-    async installCrd(): Promise<void> {
-      for (const args of [['apply', '-f', join(ROOT, 'manifests/base/crd/etcdclusters.yaml')], ['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']]) {
-        const r = await kubectl(args);
-        if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
-      }
-    },
+    installCrd: () => applyCrd(readFileSync(join(ROOT, 'manifests/base/crd/etcdclusters.yaml'), 'utf8'), 'etcdclusters.etcd.k8s-operator.io'),
+    applyCrd,
   };
 }
