@@ -9,6 +9,7 @@ COPY tsconfig.json ./
 COPY core core
 COPY controller controller
 COPY guard guard
+COPY backup backup
 COPY webhook webhook
 COPY plugin plugin
 COPY localcluster localcluster
@@ -24,7 +25,8 @@ COPY package.json ./
 COPY bin bin
 RUN ln -s /app/bin/etcd-controller /usr/local/bin/etcd-controller \
  && ln -s /app/bin/etcd-webhook /usr/local/bin/etcd-webhook \
- && ln -s /app/bin/etcd-member-guard /usr/local/bin/etcd-member-guard
+ && ln -s /app/bin/etcd-member-guard /usr/local/bin/etcd-member-guard \
+ && ln -s /app/bin/etcd-backup /usr/local/bin/etcd-backup
 # The node image's unprivileged user; manifests also set runAsNonRoot and a read-only root filesystem.
 USER 1000:1000
 ENTRYPOINT []

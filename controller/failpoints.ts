@@ -15,7 +15,9 @@ export const RESIZE_FAILPOINTS = [
 export const REPAIR_FAILPOINTS = ['after-repair-begin', 'after-pod-delete', 'after-recovery-begin'] as const;
 /** The points a rollout adds (it also moves leadership and deletes pods: after-move-leader, after-pod-delete). */
 export const UPGRADE_FAILPOINTS = ['after-upgrade-begin', 'after-template-update'] as const;
-export const FAILPOINTS = [...RESIZE_FAILPOINTS, ...REPAIR_FAILPOINTS, ...UPGRADE_FAILPOINTS] as const;
+/** Between member 0's volume and the Job that restores into it (spec.bootstrap.fromSnapshot). */
+export const RESTORE_FAILPOINTS = ['after-restore-volume'] as const;
+export const FAILPOINTS = [...RESIZE_FAILPOINTS, ...REPAIR_FAILPOINTS, ...UPGRADE_FAILPOINTS, ...RESTORE_FAILPOINTS] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 
 const enabled = new Set(

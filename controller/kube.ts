@@ -2,6 +2,7 @@
 import {
   ApiException,
   AppsV1Api,
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
@@ -24,6 +25,7 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 export class Kube {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
+  readonly batch: BatchV1Api;
   readonly custom: CustomObjectsApi;
   readonly objects: KubernetesObjectApi;
   /** policy/v1 when served, else policy/v1beta1 (Kubernetes 1.20): decided once at start-up. */
@@ -32,6 +34,7 @@ export class Kube {
   constructor(readonly kc: KubeConfig) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
+    this.batch = kc.makeApiClient(BatchV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.objects = KubernetesObjectApi.makeApiClient(kc);
   }
@@ -87,6 +90,15 @@ export class Kube {
   async setPodLabel(namespace: string, name: string, key: string, value: string | null, annotations: Record<string, string> = {}): Promise<void> {
     const body = { metadata: { labels: { [key]: value }, annotations } };
     await this.counted('patch', 'pods', this.core.patchNamespacedPod({ name, namespace, body }, mergePatch));
+  }
+
+  /** Its pods go with it (background propagation); one already gone is deleted. */
+  async deleteJob(namespace: string, name: string): Promise<void> {
+    try {
+      await this.counted('delete', 'jobs', this.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 
   async mergePatch(obj: KubernetesObject, resource: string): Promise<void> {

@@ -29,10 +29,22 @@ export interface PodImages {
 
 const podName = { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
 
-const containerSecurity = {
+/** Every container the operator runs (etcd, the guard, the backup Jobs'). */
+export const containerSecurity = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
   capabilities: { drop: ['ALL'] },
+};
+
+/** Every pod the operator runs: etcd's user, which owns the data (and backups) volumes. */
+export const podSecurity = {
+  runAsNonRoot: true,
+  runAsUser: ETCD_UID,
+  runAsGroup: ETCD_UID,
+  // Volumes that support ownership get the group (and group write), so etcd writes its data dir as a non-root user.
+  fsGroup: ETCD_UID,
+  fsGroupChangePolicy: 'OnRootMismatch',
+  seccompProfile: { type: 'RuntimeDefault' },
 };
 
 /** Members prefer distinct nodes: a node lost then costs one member, not a quorum. */
@@ -83,15 +95,7 @@ function defaultTemplate(c: EtcdCluster, images: PodImages, labels: Record<strin
     metadata: { labels },
     spec: {
       terminationGracePeriodSeconds: 30,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: ETCD_UID,
-        runAsGroup: ETCD_UID,
-        // Volumes that support ownership get the group (and group write), so etcd writes its data dir as a non-root user.
-        fsGroup: ETCD_UID,
-        fsGroupChangePolicy: 'OnRootMismatch',
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: podSecurity,
       affinity: spread(c.metadata.name!),
       // Before every start: etcd only on the member's own data, or on an empty volume for a member that has
       // never run (core/member-guard.ts); otherwise it waits, says why, and the controller replaces it. It runs

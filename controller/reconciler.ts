@@ -19,6 +19,9 @@ import { RESIZE_REQUESTED_REASON, type ResizeEventLike } from '../core/resize-re
 import { entryContext, formatEntry, type MemberStartEntry } from '../core/member-entry.js';
 import { deriveStatus, failureStatus, resizeBegins, statusEqual } from '../core/status-derive.js';
 import { ClusterCertificates } from './cluster-certificates.js';
+import { Backups } from './backups.js';
+import { observeBackup } from './observe-backup.js';
+import type { BackupAction } from '../core/backup-step.js';
 import { schemeOf, tlsEnabled } from '../core/tls-config.js';
 import { EtcdAdmin, isLearnerNotInSync, isTransientRefusal, type EtcdView } from './etcd-admin.js';
 import { failpoint } from './failpoints.js';
@@ -52,6 +55,7 @@ interface Seen {
 
 export class Reconciler {
   private readonly certificates: ClusterCertificates;
+  private readonly backups: Backups;
   /** Learners already reported as not catching up (Event de-duplication only; decisions never read it). */
   private readonly warnedLearners = new Set<string>();
 
@@ -62,6 +66,7 @@ export class Reconciler {
     private readonly log: Logger,
   ) {
     this.certificates = new ClusterCertificates(kube);
+    this.backups = new Backups(kube, opts.images, (c, type, reason, message) => this.event(c, type, reason, message));
   }
 
   async reconcile(namespace: string, name: string): Promise<PassResult> {
@@ -109,7 +114,9 @@ export class Reconciler {
       stepError && !isTransientRefusal(stepError)
         ? { kind: 'blocked', reason: 'StepFailed', message: `${step.kind} failed: ${errorText(stepError)}`, unhealthy: [] }
         : step;
-    await this.writeStatus(cluster, observed, shown, log);
+    const backup = await this.backup(cluster, observed, log);
+    await this.writeStatus(cluster, observed, shown, log, backup.action);
+    if (backup.requeueMs !== undefined) result = { requeueMs: Math.min(result.requeueMs ?? Infinity, backup.requeueMs) };
     if (stepError) {
       if (isTransientRefusal(stepError)) {
         log.debug({ step: step.kind, refusal: errorText(stepError) }, 'etcd refused the step for now; retrying shortly');
@@ -120,11 +127,22 @@ export class Reconciler {
     return result;
   }
 
+  /** The pass's backup action, beside the step; a failed one is logged and decided again next pass. */
+  private async backup(c: EtcdCluster, o: Observed, log: Logger): Promise<{ action?: BackupAction; requeueMs?: number }> {
+    const action = this.backups.decide(o);
+    try {
+      return { action, requeueMs: await this.backups.act(c, o, action, log) };
+    } catch (err) {
+      log.warn({ action: action.kind, err: errorText(err) }, 'backup action failed; retried next pass');
+      return { requeueMs: BLOCKED_REQUEUE_MS };
+    }
+  }
+
   private async observe(cluster: EtcdCluster): Promise<Seen> {
     const namespace = cluster.metadata.namespace!;
     const name = cluster.metadata.name!;
     const selector = `${CLUSTER_LABEL}=${name}`;
-    const [headless, client, sts, pdb, cm, pods, pvcs, clientEndpoints, policy] = await Promise.all([
+    const [headless, client, sts, pdb, cm, pods, pvcs, clientEndpoints, policy, backup] = await Promise.all([
       this.kube.read<V1Service>('v1', 'Service', namespace, name),
       this.kube.read<V1Service>('v1', 'Service', namespace, objects.clientServiceName(name)),
       this.kube.read<V1StatefulSet>('apps/v1', 'StatefulSet', namespace, name),
@@ -136,6 +154,7 @@ export class Reconciler {
       // them the drain still waits CLIENT_DRAIN_MS, so a failed read does not fail the pass.
       this.kube.read<V1Endpoints>('v1', 'Endpoints', namespace, objects.clientServiceName(name)).catch(() => undefined),
       this.opts.networkPolicies ? this.kube.read<V1NetworkPolicy>('networking.k8s.io/v1', 'NetworkPolicy', namespace, name) : undefined,
+      observeBackup(this.kube, cluster),
     ]);
     const networkPolicyOutdated = !!this.opts.networkPolicies
       && !isDeepStrictEqual(wireForm(policy?.spec), wireForm(objects.networkPolicy(cluster, this.opts.networkPolicies.operatorNamespace).spec));
@@ -190,6 +209,7 @@ export class Reconciler {
       ...(memberEntriesOutdated ? { memberEntriesOutdated } : {}),
       ...(networkPolicyOutdated ? { networkPolicyOutdated } : {}),
       ...(certs ? { tls: certs.tls } : {}),
+      ...(backup ? { backup } : {}),
       pods: observedPods,
       pvcs: observedPvcs,
     };
@@ -267,6 +287,9 @@ export class Reconciler {
         fp('after-configmap');
         return done(step.kind);
       }
+      case 'start-restore':
+        await this.backups.startRestore(c, step.message, log);
+        return done(step.kind);
       case 'create-statefulset':
         await this.kube.ensureCreated(objects.statefulSet(c, this.opts.images, 1), 'statefulsets');
         await this.event(c, 'Normal', 'StatefulSetCreated', `created StatefulSet ${name} with ${memberName(name, 0)} bootstrapping a new etcd cluster`);
@@ -387,7 +410,7 @@ export class Reconciler {
     return events.items.filter((e) => e.involvedObject?.uid === c.metadata.uid);
   }
 
-  private async writeStatus(c: EtcdCluster, o: Observed, step: Step, log: Logger): Promise<void> {
+  private async writeStatus(c: EtcdCluster, o: Observed, step: Step, log: Logger, backupAction?: BackupAction): Promise<void> {
     let requests: ResizeEventLike[] | undefined;
     // Who asked is looked up once, on the pass that sees a resize begin; the record then lives in status.
     if (resizeBegins(c)) {
@@ -397,7 +420,7 @@ export class Reconciler {
         log.warn({ err: errorText(err) }, 'could not read ResizeRequested events: the resize is recorded without who asked');
       }
     }
-    await this.write(c, deriveStatus({ observed: o, step, requests }, new Date().toISOString()));
+    await this.write(c, deriveStatus({ observed: o, step, requests, backupAction }, new Date().toISOString()));
   }
 
   private async writeFailure(c: EtcdCluster, reason: string, message: string, log: Logger): Promise<void> {
@@ -449,11 +472,27 @@ export class Reconciler {
       const took = ((Date.parse(up.completedAt) - Date.parse(up.startedAt)) / 1000).toFixed(1);
       await this.event(c, 'Normal', 'UpgradeCompleted', `upgraded etcd ${up.from} -> ${up.to} in ${took} s; cluster version ${next.clusterVersion ?? 'unknown'}`);
     }
+    await this.backupEvents(c, prev, next);
     const rp = next.lastRepair;
     if (rp?.completedAt && rp.completedAt !== prev?.lastRepair?.completedAt) {
       const took = ((Date.parse(rp.completedAt) - Date.parse(rp.startedAt)) / 1000).toFixed(1);
       const to = rp.newId ? `${rp.oldId} -> ${rp.newId}` : `${rp.oldId} removed`;
       await this.event(c, 'Normal', 'MemberReplaced', `replaced ${rp.member} (${rp.reason}): ${to} in ${took} s${rp.requestedBy ? ` (requested by ${rp.requestedBy})` : ''}`);
+    }
+  }
+
+  private async backupEvents(c: EtcdCluster, prev: EtcdClusterStatus | undefined, next: EtcdClusterStatus): Promise<void> {
+    const s = next.backup?.lastSnapshot;
+    if (s && s.name !== prev?.backup?.lastSnapshot?.name) {
+      await this.event(c, 'Normal', 'SnapshotTaken', `snapshot ${s.name} taken from ${s.member}: revision ${s.revision}, ${s.sizeBytes} bytes, sha256 ${s.sha256}`);
+    }
+    const e = next.backup?.lastError;
+    if (e && (e.at !== prev?.backup?.lastError?.at || e.message !== prev?.backup?.lastError?.message)) {
+      await this.event(c, 'Warning', 'SnapshotFailed', `${e.message}${e.job ? ` (Job ${e.job})` : ''}`);
+    }
+    const r = next.restoredFrom;
+    if (r && !prev?.restoredFrom) {
+      await this.event(c, 'Normal', 'SnapshotRestored', `member 0 restored from ${r.snapshot} of ${r.cluster}: revision ${r.revision}, sha256 ${r.sha256} verified`);
     }
   }
 

@@ -26,6 +26,8 @@ export const Annotations = {
   replace: `${ANNOTATION_PREFIX}replace`,
   /** `kubectl etcd recover`: "MEMBER/ID", the surviving member to restart as a one-member cluster (quorum lost). */
   recover: `${ANNOTATION_PREFIX}recover`,
+  /** `kubectl etcd snapshot`: when a snapshot was asked for (RFC 3339, ms); served once, recorded as requestedAt. */
+  snapshotRequested: `${ANNOTATION_PREFIX}snapshot-requested`,
   /** On UpgradeRequested Events only (the webhook's record of a version change): "FROM->TO". */
   upgrade: `${ANNOTATION_PREFIX}upgrade`,
 } as const;
@@ -114,8 +116,33 @@ export interface NetworkPolicySpec {
   clientNamespaces?: string[];
 }
 
+/** Scheduled snapshots into PVC NAME-backups (SPEC.md, "Backups"). */
+export interface BackupSpec {
+  /** Five-field cron, UTC ("0 *\/6 * * *": every 6 hours); absent: snapshots only when asked (`kubectl etcd snapshot`). */
+  schedule?: string;
+  /** How many snapshots are kept, newest first (default 7). */
+  keep?: number;
+  /** The PVC NAME-backups, made by the controller when absent; kept when the EtcdCluster is deleted. */
+  volume?: { size?: string; storageClassName?: string };
+}
+
+/** A new cluster starts member 0 from a snapshot another cluster (or an earlier one of this name) took. */
+export interface FromSnapshot {
+  /** Whose backups: the snapshot is read from PVC CLUSTER-backups in this namespace. */
+  cluster: string;
+  /** The snapshot's file name, as `kubectl etcd snapshots CLUSTER` lists it. */
+  snapshot: string;
+}
+
+export interface BootstrapSpec {
+  fromSnapshot?: FromSnapshot;
+}
+
 export interface EtcdClusterSpec {
   size: number;
+  backup?: BackupSpec;
+  /** Fixed at creation (V13). */
+  bootstrap?: BootstrapSpec;
   tls?: TlsSpec;
   networkPolicy?: NetworkPolicySpec;
   version?: string;
@@ -217,6 +244,56 @@ export interface LastUpgrade {
   completedAt?: string;
 }
 
+/** One snapshot file in PVC NAME-backups, as the snapshot Job wrote and checked it. */
+export interface SnapshotRecord {
+  /** File name: NAME-YYYYMMDDTHHMMSSZ-rREVISION.db */
+  name: string;
+  /** The store's revision at the snapshot: every write acknowledged at or below it is in the file. */
+  revision: number;
+  sizeBytes: number;
+  /** Of the file's bytes, lower-case hex; also in NAME.db.json beside the file. */
+  sha256: string;
+  takenAt: string;
+  /** The member it was streamed from. */
+  member: string;
+  /** The `kubectl etcd snapshot` request it served (the annotation's value); absent for a scheduled one. */
+  requestedAt?: string;
+  /** The schedule's time it was taken for; absent for a requested one. */
+  scheduledFor?: string;
+}
+
+export interface BackupError {
+  message: string;
+  at: string;
+  /** The Job that failed (or why none could start: no healthy member). */
+  job?: string;
+  requestedAt?: string;
+  scheduledFor?: string;
+}
+
+export interface BackupStatus {
+  lastSnapshot?: SnapshotRecord;
+  /** The last failure; cleared by the next success. A failed scheduled snapshot is retried (BACKUP_RETRY_MS). */
+  lastError?: BackupError;
+  /** The snapshots the volume holds, newest first (at most spec.backup.keep). */
+  snapshots?: SnapshotRecord[];
+  /** The last `kubectl etcd snapshot` request served, done or failed (the annotation's value): served once. */
+  lastRequest?: string;
+  /** The schedule's last time a snapshot was started for (the clock of the schedule). */
+  lastScheduleTime?: string;
+  /** The next time the schedule starts one. */
+  nextScheduleTime?: string;
+}
+
+/** Where member 0's data came from (spec.bootstrap.fromSnapshot), once restored. */
+export interface RestoredFrom {
+  cluster: string;
+  snapshot: string;
+  sha256: string;
+  revision: number;
+  restoredAt: string;
+}
+
 export interface EtcdClusterStatus {
   observedGeneration?: number;
   phase?: Phase;
@@ -233,6 +310,8 @@ export interface EtcdClusterStatus {
   lastUpgrade?: LastUpgrade;
   /** etcd's cluster version ("3.5.0"): the minor every member runs, which moves only once all of them run it. */
   clusterVersion?: string;
+  backup?: BackupStatus;
+  restoredFrom?: RestoredFrom;
   selector?: string;
 }
 

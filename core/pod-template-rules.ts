@@ -16,7 +16,8 @@ const RESOURCE_NAME = /^(cpu|memory|ephemeral-storage|hugepages-[0-9]+(Ki|Mi|Gi)
 /** A label or annotation key: an optional DNS-subdomain prefix, then a name of at most 63 characters. */
 const KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** A DNS subdomain (RFC 1123): the names of PriorityClasses and StorageClasses. */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 const isStringMap = (v: unknown): v is Record<string, string> => isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string');
 

@@ -2,6 +2,7 @@
 // both give the same verdict and the same words. Resizes are judged on the plan the controller would follow
 // (core/resize-plan.ts), counting healthy members only.
 import { Annotations, DEFAULT_MAX_SIZE, MIN_SIZE, type EtcdClusterStatus, type MemberStatus, type RepairPolicy } from './api.js';
+import { backupWarning, checkBackup, checkBootstrap, type RestoreSource } from './backup-rules.js';
 import { findCondition } from './conditions.js';
 import { byOrdinal, healthyVoting, isFormed, voting } from './membership.js';
 import { checkName, checkPodSettings, checkSpecChange, podSettingsWarning, versionOf } from './object-rules.js';
@@ -9,7 +10,7 @@ import { faultTolerance, quorum } from './quorum.js';
 import { planReplace, planResize, planStart, type ResizePlan } from './resize-plan.js';
 import { evaluateVersionChange } from './version-policy.js';
 
-export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7' | 'V8' | 'V9' | 'V10' | 'V11';
+export type RuleId = 'V1' | 'V2' | 'V3' | 'V4' | 'V5' | 'V6' | 'V7' | 'V8' | 'V9' | 'V10' | 'V11' | 'V12' | 'V13';
 
 export interface ResizeRequest {
   operation: 'CREATE' | 'UPDATE';
@@ -133,6 +134,8 @@ export interface ObjectAdmission extends ResizeRequest {
   newSpec: unknown;
   /** spec.podTemplate.spec.priorityClassName names no PriorityClass (the webhook asked the API server). */
   missingPriorityClass?: string;
+  /** At CREATE with spec.bootstrap.fromSnapshot: what the webhook read of the snapshot's source (V13, W10). */
+  restoreSource?: RestoreSource;
 }
 
 /** `kubectl etcd replace` (annotation replace: "MEMBER/ID"), judged on the status the request was made against. */
@@ -218,12 +221,15 @@ export function evaluateRecover(req: ReplaceRequest): PolicyVerdict {
 
 /**
  * The whole policy for the main resource: the name (V6, CREATE), fields applied only at creation (V7, UPDATE),
- * the pod settings (V11), a version change (V10, UPDATE), then the resize rules.
+ * the pod settings (V11), backups (V12) and bootstrap (V13), a version change (V10, UPDATE), then the resize rules.
  */
 export function evaluateAdmission(req: ObjectAdmission): PolicyVerdict {
   const cluster = req.name ?? 'the cluster';
+  const oldSpec = req.operation === 'UPDATE' ? req.oldSpec ?? {} : undefined;
   const finding = (req.operation === 'CREATE' ? checkName(req.name) : checkSpecChange(cluster, req.oldSpec, req.newSpec))
-    ?? checkPodSettings(cluster, req.newSpec, req.operation === 'UPDATE' ? req.oldSpec ?? {} : undefined, req.missingPriorityClass);
+    ?? checkPodSettings(cluster, req.newSpec, oldSpec, req.missingPriorityClass)
+    ?? checkBackup(cluster, req.newSpec, oldSpec)
+    ?? checkBootstrap(cluster, req.newSpec, oldSpec, req.restoreSource);
   if (finding) return deny(finding.rule, finding.message);
   const version = req.operation === 'UPDATE'
     ? evaluateVersionChange({
@@ -238,7 +244,8 @@ export function evaluateAdmission(req: ObjectAdmission): PolicyVerdict {
   if (version && !version.allowed) return version;
   const resize = evaluateResize(req);
   const rolled = req.operation === 'UPDATE' ? podSettingsWarning(cluster, req.oldSpec, req.newSpec) : undefined;
-  const before = [...(version?.warnings ?? []), ...(rolled ? [rolled] : [])];
+  const backup = backupWarning(cluster, req.newSpec, oldSpec, req.restoreSource);
+  const before = [...(version?.warnings ?? []), ...[rolled, backup].filter((w): w is string => w !== undefined)];
   return resize.allowed && before.length ? { ...resize, warnings: [...before, ...resize.warnings] } : resize;
 }
 

@@ -9,6 +9,8 @@ import { joiningOrdinal, leavingOrder } from './membership.js';
 import { quorum } from './quorum.js';
 import { beginRecovery, continueRecovery, recoveryInProgress } from './recovery.js';
 import { beginRepair, beingReplaced, continueRepair, growthAllowedDuringRepair, learnerPod, removeAhead, repairInProgress, reportUnhealthy, stuckDeletion, takeUpQueued } from './repair.js';
+import type { ObservedBackup } from './backup-step.js';
+import { restoreFailure } from './backup-status.js';
 import { certificateStep, type CertificateKind, type ObservedTls } from './certificate-step.js';
 import { rollout } from './rollout.js';
 import { schemeOf } from './tls-config.js';
@@ -126,12 +128,16 @@ export interface Observed {
   networkPolicyOutdated?: boolean;
   /** The cluster's certificates, read only when spec.tls.enabled (core/certificate-step.ts). */
   tls?: ObservedTls;
+  /** The backups volume and the snapshot and restore Jobs, read when spec.backup or spec.bootstrap is set. */
+  backup?: ObservedBackup;
 }
 
 export type Step =
   | { kind: 'ensure-services' }
   | { kind: 'write-member-entries'; entries: Record<string, MemberStartEntry>; message: string }
   | { kind: 'create-statefulset' }
+  /** Member 0's PVC and the Job that restores the snapshot into it (spec.bootstrap.fromSnapshot). */
+  | { kind: 'start-restore'; message: string }
   | { kind: 'scale-statefulset'; replicas: number; message: string }
   | { kind: 'ensure-pdb'; minAvailable: number }
   | { kind: 'issue-certificates'; which: CertificateKind[]; message: string }
@@ -248,7 +254,19 @@ function bootstrap(o: Observed): Step | undefined {
       message: `bootstrap member ${bootstrapMember} as a new cluster`,
     };
   }
-  return { kind: 'create-statefulset' };
+  return restore(o) ?? { kind: 'create-statefulset' };
+}
+
+/** spec.bootstrap.fromSnapshot: member 0's volume is filled from the snapshot (verified) before its pod exists. */
+function restore(o: Observed): Step | undefined {
+  const from = o.cluster.spec.bootstrap?.fromSnapshot;
+  if (!from || o.cluster.status?.restoredFrom) return undefined;
+  const job = o.backup?.jobs.find((j) => j.kind === 'restore');
+  if (!job) return { kind: 'start-restore', message: `restore member ${memberName(o.cluster.metadata.name!, 0)} from ${from.snapshot} of ${from.cluster}` };
+  const failed = restoreFailure(o.backup);
+  if (failed) return { kind: 'blocked', reason: failed.reason, message: `restore from ${from.snapshot} refused: ${failed.message}`, unhealthy: [] };
+  // Succeeded: this pass's status records it (restoredFrom), and the next creates the StatefulSet on the volume.
+  return { kind: 'wait', reason: job.state === 'Active' ? 'Restoring' : 'Restored', message: `restoring member ${memberName(o.cluster.metadata.name!, 0)} from ${from.snapshot} of ${from.cluster} (Job ${job.name})`, requeueMs: WAIT_REQUEUE_MS };
 }
 
 /**

@@ -2,6 +2,8 @@
 // never freezes at a last good value. READY counts voting members etcd reports healthy whose pod is Ready.
 import { selectorFor, type Condition, type EtcdCluster, type EtcdClusterStatus, type MemberRepair, type MemberStatus, type Phase, type Recovery } from './api.js';
 import { findCondition } from './conditions.js';
+import { backupCondition, nextBackupStatus, nextRestoredFrom, restoredCondition } from './backup-status.js';
+import type { BackupAction } from './backup-step.js';
 import { beginsResize, nextLastResize } from './last-resize.js';
 import { nextLastRepair, nextPendingRepairs } from './last-repair.js';
 import { nextLastRecovery } from './last-recovery.js';
@@ -24,6 +26,8 @@ export interface StatusInput {
   step: Step;
   /** The cluster's ResizeRequested Events, read when this pass begins a resize (core/last-resize.ts). */
   requests?: ResizeEventLike[];
+  /** This pass's backup action (core/backup-step.ts), beside the step. */
+  backupAction?: BackupAction;
 }
 
 /** Live figures that moved are written again once the last written are this old (never when nothing moved). */
@@ -200,7 +204,7 @@ function settledAtSize(o: Observed, step: Step, list: MemberStatus[], readyPods:
   return list.length === o.cluster.spec.size && nothingLeft && list.every((m) => !m.healthy || readyPods.has(m.name));
 }
 
-export function deriveStatus({ observed: o, step, requests }: StatusInput, now: string): EtcdClusterStatus {
+export function deriveStatus({ observed: o, step, requests, backupAction }: StatusInput, now: string): EtcdClusterStatus {
   const prev = o.cluster.status;
   const gen = o.cluster.metadata.generation;
   const list = members(o, now);
@@ -252,15 +256,22 @@ export function deriveStatus({ observed: o, step, requests }: StatusInput, now: 
         ? condition('Degraded', 'True', 'MemberUnhealthy', `unhealthy: ${unhealthy.join(', ')}`, gen, prev, now)
         : condition('Degraded', 'False', 'AllMembersHealthy', 'every member is healthy', gen, prev, now);
 
+  const make = (type: string, st: Condition['status'], reason: string, message: string) => condition(type, st, reason, message, gen, prev, now);
+  const backup = nextBackupStatus({ cluster: o.cluster, backup: o.backup, action: backupAction, now });
+  const restoredFrom = nextRestoredFrom(o.cluster, o.backup, now);
+  const extra = [backupCondition(o.cluster, backup, make), restoredCondition(o.cluster, restoredFrom, o.backup, make)].filter((x) => !!x);
+
   const status: EtcdClusterStatus = {
     observedGeneration: gen,
     phase,
     size: voting.length,
     readyReplicas: healthyVoting.filter((m) => readyPods.has(m.name)).length,
     members: list,
-    conditions: [available, progressing, degraded],
+    conditions: [available, progressing, degraded, ...extra],
     selector: selectorFor(o.cluster.metadata.name!),
   };
+  if (backup) status.backup = backup;
+  if (restoredFrom) status.restoredFrom = restoredFrom;
   if (leader) status.leader = leader;
   if (lastResize) status.lastResize = lastResize;
   if (lastRepair) status.lastRepair = lastRepair;

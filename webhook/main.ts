@@ -10,7 +10,7 @@ import { createMetrics } from './metrics.js';
 import { EventResizeRecorder } from './resize-events.js';
 import { createWebhookServer } from './server.js';
 import { TlsReloader } from './tls.js';
-import { priorityClassLookup } from './priority-classes.js';
+import { priorityClassLookup, pvcLookup } from './lookups.js';
 
 // Buffered: every admission decision is logged, and a write(2) per line costs latency under load.
 const log = createLogger('webhook', { buffered: true });
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const pair = await tls.start();
   server = createWebhookServer({
     tls: pair,
-    context: { maxSize: argv['max-size'], clusters, recorder, now: () => new Date(), priorityClassExists: priorityClassLookup(kc, log) },
+    context: { maxSize: argv['max-size'], clusters, recorder, now: () => new Date(), priorityClassExists: priorityClassLookup(kc, log), pvcExists: pvcLookup(kc, log) },
     metrics,
     log,
     ready: () => clusters.synced(),

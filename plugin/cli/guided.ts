@@ -38,14 +38,25 @@ export interface Guided {
 
 /** The start of every guided operation: its flags checked before anything is read, then the cluster as it is. */
 export async function openGuided(args: GuidedArgs, what: 'plan' | 'proposal'): Promise<Guided> {
-  const timeoutMs = parseDuration(args.timeout);
-  if (timeoutMs === undefined) throw new CliError(`--timeout ${args.timeout}: not a duration (e.g. 90s, 10m, 1h)`);
+  const timeoutMs = timeoutOf(args.timeout);
   const format = args.output === 'json' || args.output === 'yaml' ? args.output : undefined;
   if (format && !args.dryRun) throw new CliError(`-o ${args.output} prints the ${what} of a dry run: add --dry-run (the change itself reports as text)`);
+  return { ...(await readCluster(args)), timeoutMs, format, c: colorsFor(args.color, process.stdout), ce: colorsFor(args.color, process.stderr) };
+}
+
+/** --timeout in milliseconds; a bad one is refused before anything is read. */
+export function timeoutOf(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new CliError(`--timeout ${text}: not a duration (e.g. 90s, 10m, 1h)`);
+  return ms;
+}
+
+/** The session, and the cluster NAME as it is now (a failed read says what to do). */
+export async function readCluster(args: GlobalArgs & { name: string }): Promise<Pick<Guided, 'conn' | 'ns' | 'label' | 'cluster'>> {
   const { conn, namespace: ns } = await openSession(args);
   const label = clusterLabel(ns, args.name);
   const cluster = await getCluster(conn, ns, args.name).catch((e: unknown) => { throw explain(e, label); });
-  return { conn, ns, label, cluster, timeoutMs, format, c: colorsFor(args.color, process.stdout), ce: colorsFor(args.color, process.stderr) };
+  return { conn, ns, label, cluster };
 }
 
 /** "Proceed? [y/N]" on the terminal; without one, refuse (the caller offers --yes). */
@@ -73,6 +84,8 @@ export interface Follow {
   noun: string;
   done(c: EtcdCluster): boolean;
   line(c: EtcdCluster): string;
+  /** What the timeout and interrupt messages say after ";" (default: the operation goes on, follow it with `status --watch`). */
+  next?: string;
 }
 
 /** Polls the EtcdCluster until `done`, printing where it is; a failed read keeps the last view and retries. */
@@ -95,11 +108,11 @@ export async function follow(f: Follow, first: EtcdCluster): Promise<EtcdCluster
       last = line;
       if (interrupted) {
         if (tty) process.stderr.write('\n');
-        throw new CliError(`stopped waiting; ${f.operation} goes on in the cluster: follow it with ${watch}`, ExitCode.interrupted);
+        throw new CliError(`stopped waiting; ${f.next ?? `${f.operation} goes on in the cluster: follow it with ${watch}`}`, ExitCode.interrupted);
       }
       if (Date.now() - started >= f.timeoutMs) {
         if (tty) process.stderr.write('\n');
-        throw new CliError(`timed out after ${duration(f.timeoutMs)} waiting for ${f.goal} (${f.line(cluster)}); ${f.noun} goes on: follow it with ${watch}`, ExitCode.timedOut);
+        throw new CliError(`timed out after ${duration(f.timeoutMs)} waiting for ${f.goal} (${f.line(cluster)}); ${f.next ?? `${f.noun} goes on: follow it with ${watch}`}`, ExitCode.timedOut);
       }
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, f.timeoutMs - (Date.now() - started)))));
       cluster = await getCluster(f.conn, f.namespace, f.name).catch(() => cluster);

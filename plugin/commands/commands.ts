@@ -62,6 +62,19 @@ export function registerCommands<T extends GlobalArgs>(y: Argv<T>, run: (task: (
       .example('$0 recover demo --dry-run', 'Quorum is lost: what would be kept and what lost')
       .epilog('Only with quorum lost. The chosen member restarts once as a one-member cluster (force-new-cluster); every other member\'s data is discarded and the cluster grows back with new members.\nExit codes: 0 done (with --dry-run: allowed), 1 error or not confirmed, 2 denied by policy, 3 timed out (the recovery goes on), 130 interrupted while waiting (it goes on).'),
     (a) => run(async () => (await import('./recover/run.js')).runRecover(a as unknown as import('./recover/run.js').RecoverArgs), true))
+    .command('snapshot <name>', 'Take a snapshot of a cluster now, into its backup volume (PVC NAME-backups), and wait until it is written', (b) => b
+      .positional('name', { type: 'string', demandOption: true, describe: 'EtcdCluster name' })
+      .option('timeout', { type: 'string', default: '10m', describe: 'How long to wait for the snapshot (e.g. 90s, 10m)' })
+      .example('$0 snapshot demo', 'Ask the controller for a snapshot of demo and print its file, revision, size and sha256')
+      .epilog('Needs spec.backup (rule S1: no backup volume without it). The request is the annotation etcd.k8s-operator.io/snapshot-requested (the time it was asked): a request not served yet is waited for, never repeated.\n' +
+        'RBAC: get and patch etcdclusters (more than the read-only etcd-plugin-viewer role).\n' +
+        'Exit codes: 0 taken, 1 error or the snapshot failed, 2 denied (S1), 3 timed out, 130 interrupted (either way the request stays queued: kubectl etcd snapshots NAME).'),
+    (a) => run(async () => (await import('./snapshot/run.js')).runSnapshot(a as unknown as import('./snapshot/run.js').SnapshotArgs), true))
+    .command('snapshots <name>', "List the snapshots in a cluster's backup volume, newest first, with the last error and a request not taken yet", (b) => b
+      .positional('name', { type: 'string', demandOption: true, describe: 'EtcdCluster name' })
+      .example('$0 snapshots demo -o json', 'status.backup.snapshots as stored, each with its full sha256')
+      .epilog('Reads the EtcdCluster only (get etcdclusters: the etcd-plugin-viewer role is enough).'),
+    (a) => run(async () => (await import('./snapshots/run.js')).runSnapshots(a as Args & { name: string }), true))
     .command('completion <shell>', 'Print a shell completion script (bash or zsh)', (b) => b
       .positional('shell', { choices: ['bash', 'zsh'] as const, demandOption: true })
       .epilog('kubectl 1.26+ completes `kubectl etcd ...` by itself through kubectl_complete-etcd on PATH; this script completes `kubectl-etcd ...`.\n  bash: source <(kubectl etcd completion bash)\n  zsh:  source <(kubectl etcd completion zsh)'),

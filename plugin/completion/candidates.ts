@@ -27,6 +27,8 @@ export const COMMANDS: [string, string][] = [
   ['replace', 'Replace a failed member safely'],
   ['recover', 'Recover a cluster that lost quorum'],
   ['upgrade', 'Change the etcd version safely'],
+  ['snapshot', 'Take a snapshot now'],
+  ['snapshots', 'List the snapshots of a cluster'],
   ['completion', 'Print a shell completion script'],
   ['version', 'Print the plugin version'],
 ];
@@ -38,11 +40,12 @@ const COMMAND_FLAGS: Record<string, string[]> = {
   replace: ['--yes', '-y', '--wait', '--no-wait', '--timeout', '--dry-run'],
   recover: ['--member', '--yes', '-y', '--wait', '--no-wait', '--timeout', '--dry-run'],
   upgrade: ['--version', '--yes', '-y', '--wait', '--no-wait', '--timeout', '--dry-run'],
+  snapshot: ['--timeout'],
 };
 /** Flags followed by a value, so that value is not taken for a command or a NAME. */
 const VALUE_FLAGS = new Set(['--kubeconfig', '--context', '--namespace', '-n', '--output', '-o', '--color', '--replicas', '--timeout', '--max-size', '--member', '--version']);
 /** Commands whose first positional is an EtcdCluster name. */
-const NAMED = new Set(['status', 'members', 'scale', 'replace', 'recover', 'upgrade']);
+const NAMED = new Set(['status', 'members', 'scale', 'replace', 'recover', 'upgrade', 'snapshot', 'snapshots']);
 
 export async function completionLines(words: string[], src: CompletionSources): Promise<string[]> {
   const current = words.length > 0 ? words[words.length - 1] : '';

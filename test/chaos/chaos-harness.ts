@@ -17,12 +17,15 @@ export interface ChaosEnv {
 
 export async function chaosEnv(prefix: string, variant?: string): Promise<ChaosEnv> {
   const tc = await useTestCluster(variant);
-  const kubectl = kubectlOf(tc);
+  await tc.installCrd();
+  return chaosEnvOf(tc, await tc.createNamespace(prefix));
+}
+
+/** The same clients for a namespace made elsewhere (a plugin test's). */
+export function chaosEnvOf(tc: TestCluster, ns: string): ChaosEnv {
   const kc = new KubeConfig();
   kc.loadFromFile(tc.kubeconfig);
-  await tc.installCrd();
-  const ns = await tc.createNamespace(prefix);
-  return { tc, kubectl, kube: { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) }, ns };
+  return { tc, kubectl: kubectlOf(tc), kube: { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) }, ns };
 }
 
 /**

@@ -4,6 +4,7 @@
 // (the same kills under the acknowledged-write checker, `make chaos`); `make test` crosses one in chaos-subset.
 import { jest } from '@jest/globals';
 import { CLUSTER_LABEL } from '../../core/api.js';
+import { FIGURES_MAX_AGE_MS } from '../../core/status-derive.js';
 import { clientURL } from '../../core/member-naming.js';
 import { useTestCluster, waitFor, type TestCluster } from '../helpers/cluster.js';
 import { Controllers, etcdctl, etcdctlLeaderId, etcdctlMembers, getCluster, kubectlOf, type ControllerProcess, type Kubectl } from './controller-harness.js';
@@ -148,7 +149,13 @@ describe('etcd-controller on a local cluster', () => {
       expect(c.status!.lastResize).toMatchObject({ from, to });
       expect(c.status!.lastResize!.completedAt).toBeDefined();
     }
-    // At rest the controller writes nothing: status unchanged over a few resyncs.
+    // At rest the controller writes nothing: status unchanged over a few resyncs. Figures that moved during the
+    // last step are written once they are FIGURES_MAX_AGE_MS old, so rest begins when the written ones are older.
+    await waitFor(async () => {
+      const readAt = (await getCluster(kubectl, ns, NAME)).status!.members!.map((m) => Date.parse(m.readAt!));
+      // Past one write period and one more resync (5 s here): a pass has looked since the figures could be written.
+      return readAt.every((t) => Date.now() - t > FIGURES_MAX_AGE_MS + 8_000);
+    }, { timeoutMs: 120_000, what: 'the figures in status to be older than one write period' });
     const before = (await getCluster(kubectl, ns, NAME)).metadata.resourceVersion;
     await new Promise((r) => setTimeout(r, 12_000));
     expect((await getCluster(kubectl, ns, NAME)).metadata.resourceVersion).toBe(before);

@@ -5,12 +5,11 @@
 // the new options (its own metrics say so). Settings the controller cannot apply are refused at admission (V11).
 import { readFileSync, statSync } from 'node:fs';
 import { jest } from '@jest/globals';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { CLUSTER_LABEL, TEMPLATE_HASH_ANNOTATION } from '../../core/api.js';
 import { waitFor } from '../helpers/cluster.js';
 import type { AckWriter } from '../helpers/writer.js';
-import { describeReport, markRestarts, progress, startWriter, type ChaosEnv } from '../chaos/chaos-harness.js';
-import { kubectlOf } from './controller-harness.js';
+import { chaosEnvOf, describeReport, markRestarts, progress, startWriter, type ChaosEnv } from '../chaos/chaos-harness.js';
 import { NAME, pluginEnv, type PluginEnv } from './plugin-harness.js';
 import { installWebhook, type InstalledWebhook } from './webhook-harness.js';
 
@@ -27,9 +26,7 @@ let sampler: NodeJS.Timeout | undefined;
 beforeAll(async () => {
   p = await pluginEnv('pods', 3, { storage: { size: '64Mi' }, networkPolicy: { clientNamespaces: ['apps'] } }, { ETCDOP_NETWORK_POLICIES: 'true' });
   webhook = await installWebhook(p.tc, p.ns, p.ns);
-  const kc = new KubeConfig();
-  kc.loadFromFile(p.tc.kubeconfig);
-  env = { tc: p.tc, kubectl: kubectlOf(p.tc), kube: { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) }, ns: p.ns };
+  env = chaosEnvOf(p.tc, p.ns);
   await p.settled(3, 400_000);
 }, 900_000);
 

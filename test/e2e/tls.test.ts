@@ -135,6 +135,20 @@ test('a renewed member certificate is served on the next handshake, client and p
   expect((await etcdctl(endpoint(1), ['get', 'tls-e2e', '--print-value-only'])).stdout.trim()).toBe('ok');
 });
 
+test('a snapshot of a TLS cluster: the Job presents the client certificate, the file holds what was put', async () => {
+  const on = await p.tc.kubectl(['-n', p.ns, 'patch', 'etcdcluster', NAME, '--type', 'merge', '-p', '{"spec":{"backup":{"keep":1,"volume":{"size":"128Mi"}}}}']);
+  expect(on.code).toBe(0);
+  const r = await p.etcd(['snapshot', NAME, '-n', p.ns], 240_000);
+  expect(r.stderr).not.toMatch(/^error/m);
+  expect(r.code).toBe(0);
+  const s = (await p.get()).status!.backup!.lastSnapshot!;
+  expect(s.member).toMatch(new RegExp(`^${NAME}-[0-2]$`));
+  // The put of the test before is in it (its revision is at or below the snapshot's).
+  const rev = JSON.parse((await etcdctl(endpoint(0), ['get', 'tls-e2e', '-w', 'json'])).stdout) as { kvs: { mod_revision: number }[] };
+  expect(s.revision).toBeGreaterThanOrEqual(rev.kvs[0].mod_revision);
+  expect(s.sizeBytes).toBeGreaterThan(0);
+});
+
 test('turning TLS off on a running cluster is denied (V7), saying why', async () => {
   const r = await p.tc.kubectl(['-n', p.ns, 'patch', 'etcdcluster', NAME, '--type', 'merge', '-p', '{"spec":{"tls":{"enabled":false}}}']);
   expect(r.code).not.toBe(0);

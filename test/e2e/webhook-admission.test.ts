@@ -282,6 +282,28 @@ describe('bad input is refused at kubectl apply, with the limit or the reason; n
     expect(after.spec).toEqual(before.spec);
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
+
+  it('a backup schedule that is not a five-field cron is denied (V12) with the value and the form; nothing is created', async () => {
+    const yaml = `${clusterYaml('badcron', 3)}  backup:\n    schedule: "*/30 * * *"\n`;
+    const r = await kubectl(['-n', ns, 'apply', '-f', '-'], { input: yaml });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('denied the request: V12: the backup settings of badcron cannot be applied: ');
+    expect(r.stderr).toContain('spec.backup.schedule "*/30 * * *" has 4 fields; a schedule has 5 (minute hour day-of-month month day-of-week)');
+    expect(r.stderr).toContain('and apply again');
+    await notThere(ns, 'badcron');
+  });
+
+  it('a restore from a cluster whose backups PVC is not in the namespace is denied (V13), naming the PVC, the namespace and the command', async () => {
+    // A volume for member 0 (V13 refuses a restore into emptyDir before it looks for the PVC).
+    const yaml = clusterYaml('restored', 3).replace('  storage:\n    emptyDir: true\n', '  storage:\n    size: 1Gi\n') +
+      '  bootstrap:\n    fromSnapshot:\n      cluster: nosuch\n      snapshot: nosuch-20261202T120000Z-r1234.db\n';
+    const r = await kubectl(['-n', ns, 'apply', '-f', '-'], { input: yaml });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('denied the request: V13: cannot restore restored from snapshot nosuch-20261202T120000Z-r1234.db of nosuch: ');
+    expect(r.stderr).toContain(`PVC nosuch-backups does not exist in namespace ${ns}`);
+    expect(r.stderr).toContain(`kubectl etcd snapshots nosuch -n ${ns}`);
+    await notThere(ns, 'restored');
+  });
 });
 
 describe('the webhook pod', () => {

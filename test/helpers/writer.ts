@@ -48,6 +48,8 @@ export const WINDOW_GAP_MS = 500;
 
 export class AckWriter {
   private readonly acked = new Map<string, string>();
+  /** The store revision etcd acknowledged each put at (a snapshot at revision R holds every put at or below R). */
+  private readonly revisions = new Map<string, number>();
   private readonly clients = new Map<string, Etcd3>();
   private readonly windows: FailureWindow[] = [];
   private readonly phases: string[] = [];
@@ -114,8 +116,9 @@ export class AckWriter {
       const endpoint = this.current[this.next++ % this.current.length];
       this.attempted++;
       try {
-        await this.client(endpoint).put(key).value(value);
+        const r = await this.client(endpoint).put(key).value(value);
         this.acked.set(key, value);
+        this.revisions.set(key, Number(r.header.revision));
         if (this.open && Date.now() - this.open.endMs > WINDOW_GAP_MS) {
           this.windows.push(this.open);
           this.open = undefined;
@@ -156,15 +159,24 @@ export class AckWriter {
     return { attempted: this.attempted, acknowledged: this.acked.size, failed: this.failed, longestWindowMs, windows: [...this.windows] };
   }
 
-  /** Reads every acknowledged key back through `endpoint`; returns the keys missing or with another value. */
-  async verify(endpoint: string): Promise<string[]> {
+  /**
+   * Reads every acknowledged key back through `endpoint`; returns the keys missing or with another value. With
+   * `atOrBelow`, only the puts acknowledged at or below that revision (a cluster restored from a snapshot).
+   */
+  async verify(endpoint: string, atOrBelow?: number): Promise<string[]> {
     const client = new Etcd3({ hosts: [endpoint] });
     try {
       const stored = await client.getAll().prefix(`${this.opts.prefix}/`).strings();
-      return [...this.acked].filter(([k, v]) => stored[k] !== v).map(([k]) => k);
+      const wanted = [...this.acked].filter(([k]) => atOrBelow === undefined || this.revisions.get(k)! <= atOrBelow);
+      return wanted.filter(([k, v]) => stored[k] !== v).map(([k]) => k);
     } finally {
       client.close();
     }
+  }
+
+  /** How many acknowledged puts are at or below `revision`. */
+  acknowledgedAtOrBelow(revision: number): number {
+    return [...this.revisions.values()].filter((r) => r <= revision).length;
   }
 }
 

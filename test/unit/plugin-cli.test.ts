@@ -324,7 +324,7 @@ describe('kubectl-etcd against a stand-in API server', () => {
     const bash = (...words: string[]) => new Promise<string>((resolve) => {
       execFile('bash', ['-c', script, 'bash', ...words], { env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${join(root, 'bin')}:${process.env.PATH}` } }, (_e, stdout) => resolve(stdout));
     });
-    expect(await bash('s')).toBe('status\nscale\n');
+    expect(await bash('s')).toBe('status\nscale\nsnapshot\nsnapshots\n');
     expect(await bash('scale', 'd')).toBe('demo\n');
     expect(await bash('list', '-o', 'j')).toBe('json\n');
   });

@@ -15,9 +15,11 @@ const complete = (words: string[]) => completionLines(words, sources().src);
 describe('kubectl_complete-etcd candidates', () => {
   test('commands with descriptions, then the no-file directive', async () => {
     const lines = await complete(['']);
-    expect(lines.map((l) => l.split('\t')[0])).toEqual(['status', 'list', 'members', 'scale', 'replace', 'recover', 'upgrade', 'completion', 'version', ':4']);
+    expect(lines.map((l) => l.split('\t')[0])).toEqual(['status', 'list', 'members', 'scale', 'replace', 'recover', 'upgrade', 'snapshot', 'snapshots', 'completion', 'version', ':4']);
     expect(lines[0]).toBe('status\tShow a cluster at a glance');
-    expect(await complete(['s'])).toEqual(['status\tShow a cluster at a glance', 'scale\tResize a cluster safely', ':4']);
+    expect(await complete(['s'])).toEqual([
+      'status\tShow a cluster at a glance', 'scale\tResize a cluster safely', 'snapshot\tTake a snapshot now', 'snapshots\tList the snapshots of a cluster', ':4',
+    ]);
   });
 
   test('cluster names for status, members and scale, filtered by the prefix', async () => {
@@ -60,6 +62,15 @@ describe('kubectl_complete-etcd candidates', () => {
     // The value of --version is not taken for NAME, and nothing is offered for it.
     expect(await complete(['upgrade', '--version', ''])).toEqual([':4']);
     expect(await complete(['upgrade', '--version', '3.5.16', 'de'])).toEqual(['demo', 'demo2', ':4']);
+  });
+
+  test('snapshot and snapshots: cluster names, then nothing more; snapshot\'s --timeout takes a value', async () => {
+    expect(await complete(['snapshot', 'd'])).toEqual(['demo', 'demo2', ':4']);
+    expect(await complete(['snapshots', ''])).toEqual(['demo', 'demo2', 'other', ':4']);
+    expect(await complete(['-n', 'prod', 'snapshots', 'p'])).toEqual(['payments', ':4']);
+    expect(await complete(['snapshots', 'demo', ''])).toEqual([':4']);
+    expect((await complete(['snapshot', 'demo', '--']))[0]).toBe('--timeout');
+    expect(await complete(['snapshot', '--timeout', '5m', 'o'])).toEqual(['other', ':4']);
   });
 
   test('completion shells', async () => {

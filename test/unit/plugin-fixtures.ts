@@ -1,5 +1,7 @@
 // Fixed EtcdClusters (with members' figures as the controller writes them) and pods for the plugin's rendering tests.
-import type { Condition, EtcdCluster, MemberStatus } from '../../core/api.js';
+import { createHash } from 'node:crypto';
+import type { Condition, EtcdCluster, MemberStatus, SnapshotRecord } from '../../core/api.js';
+import { snapshotFileName } from '../../core/snapshot-files.js';
 import type { KubeEvent, Pod } from '../../plugin/kube/resources.js';
 import { buildView, type ClusterView } from '../../plugin/commands/status/view.js';
 
@@ -30,6 +32,15 @@ export function pod(i: number, ready = true, restarts = 0, createdSecondsAgo = 3
 /** A member's figures as the controller writes them into status.members: read from it 12 s before NOW unless said. */
 export function figures(raftIndex: number, extra: Partial<MemberStatus> = {}): Partial<MemberStatus> {
   return { version: '3.4.23', dbSize: 24576, raftTerm: 4, raftIndex, revision: raftIndex - 10, readAt: ago(12), ...extra };
+}
+
+/** A snapshot as the controller records it in status.backup: taken from demo-1 `secondsAgo` before `now`, 1.5 MiB. */
+export function snapshotRecord(secondsAgo: number, revision: number, extra: Partial<SnapshotRecord> = {}, now = NOW): SnapshotRecord {
+  const takenAt = ago(secondsAgo, now);
+  return {
+    name: snapshotFileName('demo', new Date(takenAt), revision), revision, sizeBytes: 1.5 * 1024 ** 2,
+    sha256: createHash('sha256').update(String(revision)).digest('hex'), takenAt, member: 'demo-1', ...extra,
+  };
 }
 
 export function cluster(spec: number, members: MemberStatus[], extra: Partial<NonNullable<EtcdCluster['status']>> = {}, generation = 2, annotations?: Record<string, string>): EtcdCluster {

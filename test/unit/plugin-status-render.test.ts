@@ -1,11 +1,11 @@
 import pc from 'picocolors';
-import { renderStatus, members, summary, resize, repair, upgrade, versionNote, warnings, conditions, events } from '../../plugin/commands/status/render.js';
+import { renderStatus, members, summary, resize, repair, upgrade, versionNote, warnings, conditions, events, backups } from '../../plugin/commands/status/render.js';
 import { renderList } from '../../plugin/commands/list/render.js';
 import { statusReport } from '../../plugin/commands/status/report.js';
 import { colorsFor } from '../../plugin/cli/output.js';
-import type { EtcdCluster } from '../../core/api.js';
+import { Annotations, type BackupSpec, type EtcdCluster } from '../../core/api.js';
 import { buildView, type ClusterView } from '../../plugin/commands/status/view.js';
-import { ago, cluster, cond, figures, fixtures, member, NOW, pod } from './plugin-fixtures.js';
+import { ago, cluster, cond, figures, fixtures, member, NOW, pod, snapshotRecord } from './plugin-fixtures.js';
 
 const plain = colorsFor('never', { isTTY: true });
 const opts = { colors: plain, wide: false };
@@ -374,5 +374,77 @@ describe('versions: Summary, Members, Upgrade section, list', () => {
     const lines = renderList([c], { allNamespaces: false, wide: true, colors: plain, now: NOW });
     const cells = lines[1].split(/\s{3,}/);
     expect(cells[lines[0].split(/\s{3,}/).indexOf('VERSION')]).toBe('3.5.16 (1 of 3 on 3.4.23)');
+  });
+});
+
+describe('Backups section', () => {
+  /** demo with spec.backup as given (created 2 h before NOW) and status.backup as the controller wrote it. */
+  function backed(spec: BackupSpec, backup?: NonNullable<EtcdCluster['status']>['backup'], annotations?: Record<string, string>): ClusterView {
+    const c = cluster(3, [member(0), member(1), member(2)], { backup }, 2, annotations);
+    c.spec.backup = spec;
+    return buildView({ cluster: c, pods: [], events: [], unreadable: [], now: NOW });
+  }
+  /** The section's lines with one space after each key (keyValues aligns the values to the longest key). */
+  const lines = (v: ClusterView) => backups(v, v.cluster.spec.backup!, plain).map((l) => l.replace(/^([^:]+):\s+/, '$1: '));
+  const text = (v: ClusterView) => lines(v).join('\n');
+  const every30m: BackupSpec = { schedule: '*/30 * * * *', keep: 10, volume: { size: '5Gi' } };
+
+  test('only with spec.backup, between Upgrade and Members', () => {
+    expect(sectionTitles(renderStatus(fixtures.healthy(), opts))).not.toContain('Backups');
+    expect(sectionTitles(renderStatus(backed(every30m), opts))).toEqual(['Summary', 'Resize', 'Repair', 'Upgrade', 'Backups', 'Members', 'Conditions', 'Events', 'Warnings']);
+  });
+
+  test('schedule, keep, the newest snapshot (name, revision, age), the next scheduled time; no warning while fresh', () => {
+    const s = snapshotRecord(600, 4321);
+    const v = backed(every30m, { lastSnapshot: s, snapshots: [s, snapshotRecord(2400, 4000)], nextScheduleTime: '2026-11-24T12:30:00Z' });
+    expect(lines(v)).toEqual([
+      'Schedule: */30 * * * * (UTC)',
+      'Keep: 10, 2 kept now',
+      'Newest: demo-20261124T115000Z-r4321.db, revision 4321, taken 10m ago',
+      'Next: 2026-11-24T12:30:00Z (in 30m)',
+    ]);
+    expect(warnings(v, plain)).toEqual(['None']);
+  });
+
+  test('on request only: no schedule, no next time, the default keep; never a staleness warning', () => {
+    const v = backed({ volume: { size: '1Gi' } });
+    expect(lines(v)).toEqual(['Schedule: on request only', 'Keep: 7 (default), 0 kept now', 'Newest: none yet']);
+  });
+
+  test('WARNING when the newest snapshot is older than two periods of the schedule, in the section and in Warnings', () => {
+    const s = snapshotRecord(61 * 60, 4321);
+    const v = backed(every30m, { lastSnapshot: s, snapshots: [s] });
+    expect(text(v)).toMatch(/^Warning:\s+the newest snapshot is 1h1m old: more than two periods \(1h\) of the schedule "\*\/30 \* \* \* \*"; why: the BackupReady condition and the Events \(kubectl -n ns describe etcdcluster demo\)$/m);
+    expect(warnings(v, plain)).toEqual([expect.stringMatching(/^! backups: the newest snapshot is 1h1m old: /)]);
+    // Within two periods: one missed run may be a retry.
+    const fresh = snapshotRecord(59 * 60, 4321);
+    expect(text(backed(every30m, { lastSnapshot: fresh, snapshots: [fresh] }))).not.toContain('Warning');
+  });
+
+  test('WARNING when there is no snapshot though the cluster has run for more than two periods; none before', () => {
+    // The fixture cluster was created 2 h ago: four periods of */30, less than two of every 2 hours.
+    expect(text(backed(every30m))).toMatch(/^Warning:\s+no snapshot yet, though the cluster has run for 2h: more than two periods \(1h\)/m);
+    expect(text(backed({ schedule: '0 */2 * * *' }))).not.toContain('Warning');
+  });
+
+  test('the last error when newer than the newest snapshot, and a request not taken yet', () => {
+    const s = snapshotRecord(1200, 4321);
+    const error = { message: 'etcdserver: request timed out', at: ago(300), job: 'demo-snapshot-k2x9q' };
+    const v = backed(every30m, { lastSnapshot: s, snapshots: [s], lastError: error }, { [Annotations.snapshotRequested]: ago(45) });
+    expect(text(v)).toContain('Last error: 2026-11-24T11:55:00.000Z (5m ago): etcdserver: request timed out (Job demo-snapshot-k2x9q)');
+    expect(text(v)).toContain('Requested: 2026-11-24T11:59:15.000Z (45s ago), not taken yet');
+    // An error before the newest snapshot is over; a request that snapshot served is not pending.
+    const served = { ...s, requestedAt: ago(45) };
+    const later = backed(every30m, { lastSnapshot: served, snapshots: [served], lastError: { ...error, at: ago(3000) } }, { [Annotations.snapshotRequested]: ago(45) });
+    expect(text(later)).not.toMatch(/Last error|Requested/);
+  });
+
+  test('a schedule that does not parse: the reason in place of the schedule, no warning, the rest still shown', () => {
+    const s = snapshotRecord(600, 4321);
+    const v = backed({ schedule: 'every day' }, { lastSnapshot: s, snapshots: [s] });
+    expect(lines(v)[0]).toBe('Schedule: "every day" has 2 fields; a schedule has 5 (minute hour day-of-month month day-of-week), e.g. "*/30 * * * *"');
+    expect(text(v)).toContain('Newest: demo-20261124T115000Z-r4321.db, revision 4321, taken 10m ago');
+    expect(text(v)).not.toContain('Warning');
+    expect(() => renderStatus(v, opts)).not.toThrow();
   });
 });

@@ -7,9 +7,12 @@ import { checkName, versionOf } from '../../core/object-rules.js';
 import { UPGRADE_REQUESTED_REASON, upgradeRequestValue } from '../../core/last-upgrade.js';
 import type { ClusterRef } from '../resize-events.js';
 import { Annotations } from '../../core/api.js';
+import { isClusterName, type RestoreSource } from '../../core/backup-rules.js';
 import { evaluateAdmission, evaluateRecover, evaluateReplace, type PolicyVerdict } from '../../core/policy.js';
 import { parseReplaceRequest, RECOVERY_REQUESTED_REASON, REPLACE_REQUESTED_REASON, requestAnnotations } from '../../core/repair.js';
 import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
+import { backupsPvcName } from '../../core/snapshot-files.js';
+import { withinLookupTime } from '../lookups.js';
 import { annotationRemovals } from '../patch.js';
 import { isForceResize, numberField, recordResize, requesterOf, statusOf, verdictDecision } from './objects.js';
 import type { Decision, ProcessorContext } from './types.js';
@@ -22,7 +25,7 @@ export async function validateEtcdCluster(req: AdmissionRequest & { operation: O
   const oldSize = numberField(req.oldObject, 'spec', 'size');
   const newSize = field(req.object, 'spec', 'size');
   const name = nameOf(req);
-  const missingPriorityClass = await missingPriorityClassOf(req, ctx);
+  const [missingPriorityClass, restoreSource] = await Promise.all([missingPriorityClassOf(req, ctx), restoreSourceOf(req, ctx)]);
   const verdict = evaluateAdmission({
     operation: req.operation,
     oldSize,
@@ -36,6 +39,7 @@ export async function validateEtcdCluster(req: AdmissionRequest & { operation: O
     maxSize: ctx.maxSize,
     name,
     ...(missingPriorityClass ? { missingPriorityClass } : {}),
+    ...(restoreSource ? { restoreSource } : {}),
   });
   const asked = verdict.allowed && req.operation === 'UPDATE' ? requestOf(req, name) : undefined;
   const final = asked ? { ...asked.verdict, warnings: [...verdict.warnings, ...asked.verdict.warnings] } : verdict;
@@ -65,6 +69,28 @@ async function missingPriorityClassOf(req: AdmissionRequest, ctx: ProcessorConte
   const wanted = stringField(req.object, 'spec', 'podTemplate', 'spec', 'priorityClassName');
   if (!wanted || !ctx.priorityClassExists || wanted === stringField(req.oldObject, 'spec', 'podTemplate', 'spec', 'priorityClassName')) return undefined;
   return (await ctx.priorityClassExists(wanted)) === false ? wanted : undefined;
+}
+
+/**
+ * At CREATE with spec.bootstrap.fromSnapshot: whether the source's backups PVC is in the namespace and which snapshots
+ * the source EtcdCluster lists (V13). The API server checks neither, and the restore Job would wait on a missing PVC
+ * or fail on a missing file. Asked only of a valid cluster name (V13 denies the others by their shape).
+ */
+async function restoreSourceOf(req: AdmissionRequest, ctx: ProcessorContext): Promise<RestoreSource | undefined> {
+  const cluster = stringField(req.object, 'spec', 'bootstrap', 'fromSnapshot', 'cluster');
+  const namespace = req.namespace;
+  if (req.operation !== 'CREATE' || !namespace || !isClusterName(cluster)) return undefined;
+  const [pvcExists, listed] = await Promise.all([
+    ctx.pvcExists ? ctx.pvcExists(namespace, backupsPvcName(cluster)) : undefined,
+    withinLookupTime(ctx.clusters.get(namespace, cluster).then(listedSnapshots)),
+  ]);
+  return { namespace, pvcExists, listed };
+}
+
+/** The snapshot names in an EtcdCluster's status.backup.snapshots; 'none' without the cluster or the list. */
+function listedSnapshots(cluster: unknown): string[] | 'none' {
+  const list = field(cluster, 'status', 'backup', 'snapshots');
+  return Array.isArray(list) ? list.map((s) => stringField(s, 'name')).filter((n): n is string => n !== undefined) : 'none';
 }
 
 /** An allowed version change, recorded as an UpgradeRequested Event (who asked, from what to what). */

@@ -9,6 +9,8 @@ export interface ProcessorContext {
   now(): Date;
   /** Whether a PriorityClass of this name exists; undefined when it could not be asked (nothing is denied then). */
   priorityClassExists?(name: string): Promise<boolean | undefined>;
+  /** Whether a PersistentVolumeClaim exists; undefined when it could not be asked (nothing is denied then). */
+  pvcExists?(namespace: string, name: string): Promise<boolean | undefined>;
 }
 
 /** A processor's answer (the server adds the uid) plus what the decision log line and metrics report. */

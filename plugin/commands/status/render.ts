@@ -1,7 +1,9 @@
-// `kubectl etcd status NAME` as text: sections in a fixed order (Summary, Resize, Repair, Upgrade, Members,
-// Conditions, Events, Warnings, Could not read), each a pure function of the view.
+// `kubectl etcd status NAME` as text: sections in a fixed order (Summary, Resize, Repair, Upgrade, Backups (with
+// spec.backup), Members, Conditions, Events, Warnings, Could not read), each a pure function of the view.
 import { RolloutReasons } from '../../../core/rollout.js';
-import type { Condition, MemberStatus } from '../../../core/api.js';
+import type { BackupSpec, Condition, EtcdCluster, MemberStatus } from '../../../core/api.js';
+import { DEFAULT_KEEP } from '../../../core/backup-rules.js';
+import { checkSchedule, schedulePeriodMs } from '../../../core/backup-schedule.js';
 import { findCondition } from '../../../core/conditions.js';
 import { membersByVersion } from '../../../core/last-upgrade.js';
 import { voting } from '../../../core/membership.js';
@@ -11,6 +13,8 @@ import { resizeRecordFor } from '../../../core/resize-record.js';
 import { age, bytes, dash, duration } from '../../cli/format.js';
 import type { Colors } from '../../cli/output.js';
 import { keyValues, table } from '../../cli/table.js';
+import { pendingRequest } from '../snapshot/request.js';
+import { errorSinceLastSnapshot, errorText, newestSnapshot, scheduleText, when } from '../snapshots/render.js';
 import { onVersionText, rolloutHeld } from '../upgrade/progress.js';
 import { LAG_COMPARABLE_MS, type ClusterView, type MemberView } from './view.js';
 
@@ -39,6 +43,8 @@ export function renderStatus(v: ClusterView, o: RenderOptions): string {
     ['Resize', resize(v)],
     ['Repair', repair(v)],
     ['Upgrade', upgrade(v)],
+    // Only where backups are asked for: a cluster without spec.backup has nothing to show here.
+    ...(v.cluster.spec.backup ? [['Backups', backups(v, v.cluster.spec.backup, o.colors)] as [string, string[]]] : []),
     ['Members', members(v, o)],
     ['Conditions', conditions(v, o.colors)],
     ['Events', events(v, o)],
@@ -227,6 +233,49 @@ export function upgrade(v: ClusterView): string[] {
   ]);
 }
 
+/**
+ * spec.backup and what status.backup says of it: the newest snapshot, the next scheduled one, a failure since the
+ * last snapshot, a request not served yet, and a warning when snapshots fell behind the schedule.
+ */
+export function backups(v: ClusterView, spec: BackupSpec, c: Colors): string[] {
+  const b = v.cluster.status?.backup;
+  const valid = spec.schedule ? checkSchedule(spec.schedule) : undefined;
+  const newest = newestSnapshot(b);
+  const failed = errorSinceLastSnapshot(b);
+  const pending = pendingRequest(v.cluster);
+  const warning = backupWarning(v.cluster, v.now);
+  const next = b?.nextScheduleTime;
+  const rows: [string, string][] = [
+    ['Schedule', valid && !valid.ok ? c.red(valid.error) : scheduleText(spec)],
+    ['Keep', `${spec.keep ?? DEFAULT_KEEP}${spec.keep === undefined ? ' (default)' : ''}, ${b?.snapshots?.length ?? 0} kept now`],
+    ['Newest', newest ? `${newest.name}, revision ${newest.revision}, taken ${age(newest.takenAt, v.now)} ago` : 'none yet'],
+  ];
+  if (spec.schedule) rows.push(['Next', next ? `${next} (${nextIn(Date.parse(next) - v.now.getTime())})` : '-']);
+  if (failed) rows.push(['Last error', c.red(errorText(failed, v.now))]);
+  if (pending) rows.push(['Requested', `${when(pending, v.now)}, not taken yet`]);
+  if (warning) rows.push(['Warning', c.yellow(warning)]);
+  return keyValues(rows);
+}
+
+/** How far off the next scheduled snapshot is; one past its time is being started (or retried). */
+const nextIn = (ms: number) => (ms > 0 ? `in ${duration(ms)}` : 'due now');
+
+/**
+ * Scheduled snapshots that fell behind: the newest older than two periods of the schedule, or none at all once the
+ * cluster has run that long. One missed run can be a retry; two mean nothing is coming.
+ */
+export function backupWarning(cluster: EtcdCluster, now: Date): string | undefined {
+  const schedule = cluster.spec.backup?.schedule;
+  if (!schedule || !checkSchedule(schedule).ok) return undefined;
+  const twice = 2 * schedulePeriodMs(schedule, now);
+  const newest = newestSnapshot(cluster.status?.backup);
+  const since = now.getTime() - Date.parse((newest ? newest.takenAt : cluster.metadata.creationTimestamp) ?? '');
+  if (!(since > twice)) return undefined;
+  const what = newest ? `the newest snapshot is ${duration(since)} old` : `no snapshot yet, though the cluster has run for ${duration(since)}`;
+  const { name, namespace } = cluster.metadata;
+  return `${what}: more than two periods (${duration(twice)}) of the schedule "${schedule}"; why: the BackupReady condition and the Events (kubectl -n ${namespace} describe etcdcluster ${name})`;
+}
+
 /** Resizes take seconds: tenths below a minute ("2.3s"), kubectl's units above. */
 function tookText(ms: number): string {
   return ms < 60_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : duration(ms);
@@ -282,8 +331,10 @@ export function events(v: ClusterView, o: RenderOptions): string[] {
 }
 
 export function warnings(v: ClusterView, c: Colors): string[] {
-  if (v.warnings.length === 0) return ['None'];
-  return v.warnings.map((w) => c.yellow(`! ${w.message}`));
+  const backup = backupWarning(v.cluster, v.now);
+  const all = [...v.warnings.map((w) => w.message), ...(backup ? [`backups: ${backup}`] : [])];
+  if (all.length === 0) return ['None'];
+  return all.map((w) => c.yellow(`! ${w}`));
 }
 
 /** For callers that print a quorum figure for a size that is not there yet (the list). */

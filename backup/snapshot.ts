@@ -1,0 +1,126 @@
+// Streams one member's snapshot (etcd's Maintenance.Snapshot) into the backups volume: a partial file first,
+// renamed once whole, with its sha256 and etcd's own checksum checked as the bytes arrive, and a record beside it.
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Etcd3 } from 'etcd3';
+import type { SnapshotRecord } from '../core/api.js';
+import { newestFirst, recordFileName, snapshotFileName } from '../core/snapshot-files.js';
+import { EtcdChecksum } from './checksum.js';
+
+export interface SnapshotOptions {
+  endpoint: string;
+  dir: string;
+  cluster: string;
+  member: string;
+  keep: number;
+  tls?: { ca: Buffer; cert: Buffer; key: Buffer };
+  requestedAt?: string;
+  scheduledFor?: string;
+  timeoutMs: number;
+}
+
+function client(o: SnapshotOptions): Etcd3 {
+  return new Etcd3({
+    hosts: [o.endpoint],
+    dialTimeout: 10_000,
+    ...(o.tls ? { credentials: { rootCertificate: o.tls.ca, certChain: o.tls.cert, privateKey: o.tls.key } } : {}),
+  });
+}
+
+/** The stream into `file`: returns the revision of the first header (the snapshot's point in time), the size and the sha256. */
+async function stream(etcd: Etcd3, fd: number, timeoutMs: number): Promise<{ revision: number; sizeBytes: number; sha256: string }> {
+  const whole = createHash('sha256');
+  const check = new EtcdChecksum();
+  let revision = 0;
+  let sizeBytes = 0;
+  let remaining = -1;
+  const s = await etcd.maintenance.snapshot();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the snapshot stream did not end within ${timeoutMs} ms`)), timeoutMs);
+    s.on('data', (r) => {
+      if (!revision) revision = Number(r.header?.revision ?? 0);
+      writeSync(fd, r.blob);
+      whole.update(r.blob);
+      check.update(r.blob);
+      sizeBytes += r.blob.length;
+      remaining = Number(r.remaining_bytes);
+    });
+    s.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    s.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  if (remaining !== 0) throw new Error(`the snapshot stream ended with ${remaining} bytes still to come (${sizeBytes} received)`);
+  if (!check.matches()) throw new Error(`the snapshot's bytes do not match etcd's checksum at its end (${sizeBytes} bytes): not kept`);
+  return { revision, sizeBytes, sha256: whole.digest('hex') };
+}
+
+/** Takes the snapshot, keeps the newest `keep`, and returns the record and the names pruned. */
+export async function takeSnapshot(o: SnapshotOptions): Promise<{ snapshot: SnapshotRecord; pruned: string[] }> {
+  const etcd = client(o);
+  const partial = join(o.dir, `.partial-${process.pid}`);
+  try {
+    // The revision before the stream bounds the snapshot's from below, where a member's first header has none.
+    const before = Number((await etcd.maintenance.status()).header.revision);
+    const takenAt = new Date();
+    const fd = openSync(partial, 'w', 0o640);
+    let got: Awaited<ReturnType<typeof stream>>;
+    try {
+      got = await stream(etcd, fd, o.timeoutMs);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    const revision = got.revision || before;
+    const name = snapshotFileName(o.cluster, takenAt, revision);
+    const snapshot: SnapshotRecord = {
+      name, revision, sizeBytes: got.sizeBytes, sha256: got.sha256, takenAt: takenAt.toISOString(), member: o.member,
+      ...(o.requestedAt ? { requestedAt: o.requestedAt } : {}),
+      ...(o.scheduledFor ? { scheduledFor: o.scheduledFor } : {}),
+    };
+    renameSync(partial, join(o.dir, name));
+    writeDurably(join(o.dir, recordFileName(name)), `${JSON.stringify(snapshot, null, 2)}\n`);
+    syncDir(o.dir);
+    return { snapshot, pruned: prune(o.dir, o.cluster, o.keep) };
+  } finally {
+    rmSync(partial, { force: true });
+    etcd.close();
+  }
+}
+
+function writeDurably(path: string, text: string): void {
+  const fd = openSync(path, 'w', 0o640);
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Deletes this cluster's snapshots past the newest `keep`, with their records, and leftovers of interrupted runs. */
+function prune(dir: string, cluster: string, keep: number): string[] {
+  const files = readdirSync(dir);
+  const pruned = newestFirst(cluster, files.filter((f) => f.endsWith('.db'))).slice(keep);
+  for (const name of pruned) {
+    rmSync(join(dir, recordFileName(name)), { force: true });
+    rmSync(join(dir, name), { force: true });
+  }
+  for (const f of files.filter((f) => f.startsWith('.partial-'))) rmSync(join(dir, f), { force: true });
+  syncDir(dir);
+  return pruned;
+}

@@ -1,0 +1,62 @@
+// What the backup decisions (core/backup-step.ts) see: PVC NAME-backups and the cluster's snapshot and restore
+// Jobs, each with the result its program left in a container's termination message.
+import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { EtcdCluster } from '../core/api.js';
+import type { ObservedBackup, ObservedBackupJob } from '../core/backup-step.js';
+import { backupsPvcName, parseJobResult } from '../core/snapshot-files.js';
+import { BACKUP_OF_LABEL, JOB_KIND_LABEL, MEMBER_ANNOTATION, REQUESTED_AT_ANNOTATION, SCHEDULED_FOR_ANNOTATION } from './backup-objects.js';
+import type { Kube } from './kube.js';
+
+const ms = (t: Date | string | undefined) => (t ? new Date(t).getTime() : undefined);
+
+function stateOf(j: V1Job): ObservedBackupJob['state'] {
+  if ((j.status?.succeeded ?? 0) > 0) return 'Succeeded';
+  const failed = j.status?.conditions?.some((x) => x.type === 'Failed' && x.status === 'True');
+  return failed || (j.status?.failed ?? 0) > 0 ? 'Failed' : 'Active';
+}
+
+/** The program's words: a failed container's (the step that refused), else the last container's. */
+function lastWords(pods: V1Pod[], state: ObservedBackupJob['state']): { result?: ObservedBackupJob['result']; failure?: string } {
+  const statuses: V1ContainerStatus[] = pods.flatMap((p) => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]);
+  const ended = statuses.filter((s) => s.state?.terminated);
+  const failed = ended.find((s) => s.state!.terminated!.exitCode !== 0);
+  const chosen = state === 'Failed' ? failed : ended[ended.length - 1];
+  const t = chosen?.state?.terminated;
+  if (!t) return state === 'Failed' ? { failure: pods.map((p) => p.status?.message ?? p.status?.reason).find((x) => x) } : {};
+  const result = parseJobResult(t.message);
+  return result ? { result } : { failure: `container ${chosen!.name} exited ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}${t.message ? `: ${t.message.trim().slice(-300)}` : ''}` };
+}
+
+function observeJob(j: V1Job, pods: V1Pod[]): ObservedBackupJob {
+  const a = j.metadata?.annotations ?? {};
+  const state = stateOf(j);
+  const mine = pods.filter((p) => p.metadata?.labels?.['job-name'] === j.metadata?.name);
+  const failedAt = j.status?.conditions?.find((x) => x.type === 'Failed' && x.status === 'True')?.lastTransitionTime;
+  const words = state === 'Active' ? {} : lastWords(mine, state);
+  const failure = state === 'Failed' && !words.result && !words.failure ? j.status?.conditions?.find((x) => x.type === 'Failed')?.message : words.failure;
+  return {
+    name: j.metadata!.name!,
+    kind: j.metadata?.labels?.[JOB_KIND_LABEL] === 'restore' ? 'restore' : 'snapshot',
+    state,
+    ...(words.result ? { result: words.result } : {}),
+    ...(failure ? { failure } : {}),
+    createdAt: ms(j.metadata?.creationTimestamp) ?? 0,
+    ...(state !== 'Active' ? { finishedAt: ms(j.status?.completionTime) ?? ms(failedAt) ?? Date.now() } : {}),
+    ...(a[MEMBER_ANNOTATION] ? { member: a[MEMBER_ANNOTATION] } : {}),
+    ...(a[REQUESTED_AT_ANNOTATION] ? { requestedAt: a[REQUESTED_AT_ANNOTATION] } : {}),
+    ...(a[SCHEDULED_FOR_ANNOTATION] ? { scheduledFor: a[SCHEDULED_FOR_ANNOTATION] } : {}),
+  };
+}
+
+/** Read only for a cluster with spec.backup or spec.bootstrap, or one whose status still names Jobs to clean up. */
+export async function observeBackup(kube: Kube, c: EtcdCluster): Promise<ObservedBackup | undefined> {
+  if (!c.spec.backup && !c.spec.bootstrap?.fromSnapshot && !c.status?.backup) return undefined;
+  const namespace = c.metadata.namespace!;
+  const labelSelector = `${BACKUP_OF_LABEL}=${c.metadata.name}`;
+  const [pvc, jobs, pods] = await Promise.all([
+    c.spec.backup ? kube.read('v1', 'PersistentVolumeClaim', namespace, backupsPvcName(c.metadata.name!)) : undefined,
+    kube.batch.listNamespacedJob({ namespace, labelSelector }),
+    kube.core.listNamespacedPod({ namespace, labelSelector }),
+  ]);
+  return { volumePresent: !!pvc, jobs: jobs.items.map((j) => observeJob(j, pods.items)) };
+}
