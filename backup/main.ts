@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TERMINATION_MESSAGE_MAX, type JobResult } from '../core/snapshot-files.js';
 import { finishRestore, verifyForRestore, type RestorePaths } from './restore.js';
-import { takeSnapshot } from './snapshot.js';
 
 const TERMINATION_LOG = process.env.BACKUP_TERMINATION_LOG ?? '/dev/termination-log';
 const SNAPSHOT_TIMEOUT_MS = Number(process.env.BACKUP_SNAPSHOT_TIMEOUT_MS ?? 30 * 60_000);
@@ -41,6 +40,8 @@ async function run(command: string | undefined, values: Record<string, string | 
     if (!Number.isInteger(keep) || keep < 1) throw new Error(`--keep ${values.keep}: a whole number of at least 1`);
     const tlsDir = values['tls-dir'];
     const tls = tlsDir ? { ca: readFileSync(join(tlsDir, 'ca.crt')), cert: readFileSync(join(tlsDir, 'tls.crt')), key: readFileSync(join(tlsDir, 'tls.key')) } : undefined;
+    // Loaded only here: the etcd client (gRPC and its protos) costs seconds to load, and verify and finish never use it.
+    const { takeSnapshot } = await import('./snapshot.js');
     return takeSnapshot({
       endpoint: values.endpoint!, dir: values.dir!, cluster: values.cluster!, member: values.member!, keep, tls, timeoutMs: SNAPSHOT_TIMEOUT_MS,
       requestedAt: values['requested-at'], scheduledFor: values['scheduled-for'],

@@ -1,12 +1,11 @@
 // The restore Job's two steps around `etcdutl snapshot restore` (etcd's own tool, in the etcd image):
 // verify the snapshot against the sha256 recorded when it was taken, and refuse a volume that holds member data;
 // then move the restored member dir into place. Both are safe to run again.
-import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SnapshotRecord } from '../core/api.js';
 import { recordFileName } from '../core/snapshot-files.js';
-import { EtcdChecksum } from './checksum.js';
+import { SnapshotDigest } from './checksum.js';
 
 export interface RestorePaths {
   /** The backups volume (read-only) and the snapshot's file name in it. */
@@ -25,16 +24,9 @@ function record(p: RestorePaths): SnapshotRecord {
 }
 
 async function digest(path: string): Promise<{ sha256: string; etcdChecksumOk: boolean; sizeBytes: number }> {
-  const whole = createHash('sha256');
-  const check = new EtcdChecksum();
-  let sizeBytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const b = chunk as Buffer;
-    whole.update(b);
-    check.update(b);
-    sizeBytes += b.length;
-  }
-  return { sha256: whole.digest('hex'), etcdChecksumOk: check.matches(), sizeBytes };
+  const d = new SnapshotDigest();
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) d.update(chunk as Buffer);
+  return { ...d.finish(), sizeBytes: d.sizeBytes };
 }
 
 /** Refuses a corrupt snapshot or a volume with member data; clears what an interrupted run left in staging. */

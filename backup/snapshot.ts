@@ -1,12 +1,12 @@
 // Streams one member's snapshot (etcd's Maintenance.Snapshot) into the backups volume: a partial file first,
 // renamed once whole, with its sha256 and etcd's own checksum checked as the bytes arrive, and a record beside it.
-import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import type { SnapshotRecord } from '../core/api.js';
 import { newestFirst, recordFileName, snapshotFileName } from '../core/snapshot-files.js';
-import { EtcdChecksum } from './checksum.js';
+import { SnapshotDigest } from './checksum.js';
 
 export interface SnapshotOptions {
   endpoint: string;
@@ -20,44 +20,56 @@ export interface SnapshotOptions {
   timeoutMs: number;
 }
 
+/** How long the member may take to answer Status: one that cannot will not stream a snapshot either. */
+const ANSWER_TIMEOUT_MS = 10_000;
+/** gRPC's status code for a call past its deadline. */
+const DEADLINE_EXCEEDED = 4;
+
 function client(o: SnapshotOptions): Etcd3 {
   return new Etcd3({
     hosts: [o.endpoint],
-    dialTimeout: 10_000,
+    // etcd3 1.1.2 ignores dialTimeout: only deadlines bound a call, and without one a member that accepts
+    // connections but never answers (a frozen process) holds the Job until its activeDeadlineSeconds. The stream's
+    // deadline also cancels it at etcd's end. One attempt each: the controller retries a failed Job.
+    faultHandling: { global: noop, host: () => noop },
+    defaultCallOptions: (ctx) => ({ deadline: Date.now() + (ctx.isStream ? o.timeoutMs : ANSWER_TIMEOUT_MS) }),
     ...(o.tls ? { credentials: { rootCertificate: o.tls.ca, certChain: o.tls.cert, privateKey: o.tls.key } } : {}),
   });
 }
 
 /** The stream into `file`: returns the revision of the first header (the snapshot's point in time), the size and the sha256. */
 async function stream(etcd: Etcd3, fd: number, timeoutMs: number): Promise<{ revision: number; sizeBytes: number; sha256: string }> {
-  const whole = createHash('sha256');
-  const check = new EtcdChecksum();
+  const digest = new SnapshotDigest();
   let revision = 0;
   let sizeBytes = 0;
   let remaining = -1;
   const s = await etcd.maintenance.snapshot();
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the snapshot stream did not end within ${timeoutMs} ms`)), timeoutMs);
+    // A failed write (a full volume) must reject: thrown from the listener it would crash the program, no result.
+    let failed = false;
     s.on('data', (r) => {
-      if (!revision) revision = Number(r.header?.revision ?? 0);
-      writeSync(fd, r.blob);
-      whole.update(r.blob);
-      check.update(r.blob);
+      if (failed) return;
+      try {
+        if (!revision) revision = Number(r.header?.revision ?? 0);
+        writeAll(fd, r.blob);
+      } catch (err) {
+        failed = true;
+        reject(err);
+        return;
+      }
+      digest.update(r.blob);
       sizeBytes += r.blob.length;
       remaining = Number(r.remaining_bytes);
     });
     s.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
+      reject((err as { code?: number }).code === DEADLINE_EXCEEDED ? new Error(`the snapshot stream did not end within ${timeoutMs} ms`) : err);
     });
-    s.on('end', () => {
-      clearTimeout(timer);
-      resolve();
-    });
+    s.on('end', () => resolve());
   });
   if (remaining !== 0) throw new Error(`the snapshot stream ended with ${remaining} bytes still to come (${sizeBytes} received)`);
-  if (!check.matches()) throw new Error(`the snapshot's bytes do not match etcd's checksum at its end (${sizeBytes} bytes): not kept`);
-  return { revision, sizeBytes, sha256: whole.digest('hex') };
+  const { sha256, etcdChecksumOk } = digest.finish();
+  if (!etcdChecksumOk) throw new Error(`the snapshot's bytes do not match etcd's checksum at its end (${sizeBytes} bytes): not kept`);
+  return { revision, sizeBytes, sha256 };
 }
 
 /** Takes the snapshot, keeps the newest `keep`, and returns the record and the names pruned. */
@@ -91,6 +103,11 @@ export async function takeSnapshot(o: SnapshotOptions): Promise<{ snapshot: Snap
     rmSync(partial, { force: true });
     etcd.close();
   }
+}
+
+/** writeSync may write less than asked (a volume filling up): the sha256 is of what was received, so all of it goes in. */
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
 }
 
 function writeDurably(path: string, text: string): void {

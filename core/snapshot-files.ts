@@ -25,7 +25,12 @@ export function parseSnapshotName(name: string): { cluster: string; takenAt: str
 
 /** The newest `keep` of one cluster's snapshot names, newest first (the rest are pruned). */
 export function newestFirst(cluster: string, names: string[]): string[] {
-  return names.filter((n) => parseSnapshotName(n)?.cluster === cluster).sort().reverse();
+  const ours = names.flatMap((name) => {
+    const p = parseSnapshotName(name);
+    return p?.cluster === cluster ? [{ name, ...p }] : [];
+  });
+  // Within one second the revision decides, as a number: as text "r10" sorts before "r9".
+  return ours.sort((a, b) => b.takenAt.localeCompare(a.takenAt) || b.revision - a.revision).map((p) => p.name);
 }
 
 /** What a backup Job's program leaves in its termination message (read by the controller from the pod). */

@@ -180,7 +180,7 @@ describe('deployed on the local cluster', () => {
     ['delete', 'namespaces', '', false], ['create', 'namespaces', '', false],
     ['create', 'deployments.apps', 'default', false], ['patch', 'deployments.apps', OPERATOR_NS, false], ['delete', 'deployments.apps', 'default', false],
     ['create', 'daemonsets.apps', 'default', false], ['delete', 'daemonsets.apps', 'default', false], ['patch', 'replicasets.apps', 'default', false],
-    ['create', 'jobs.batch', 'default', false], ['delete', 'statefulsets.apps', 'default', false],
+    ['create', 'cronjobs.batch', 'default', false], ['delete', 'statefulsets.apps', 'default', false],
     ['create', 'pods', 'default', false], ['create', 'pods#exec', 'default', false],
     ['update', 'etcdclusters.etcd.k8s-operator.io', 'default', false], ['delete', 'etcdclusters.etcd.k8s-operator.io', 'default', false],
     ['create', 'clusterrolebindings.rbac.authorization.k8s.io', '', false], ['escalate', 'clusterroles.rbac.authorization.k8s.io', '', false],
@@ -204,6 +204,9 @@ describe('deployed on the local cluster', () => {
       ['get', 'secrets', 'default', true], ['create', 'secrets', 'default', true], ['update', 'secrets', 'default', true], ['patch', 'secrets', 'default', false],
       ['create', 'certificates.cert-manager.io', 'default', true], ['delete', 'certificates.cert-manager.io', 'default', false],
       ['create', 'networkpolicies.networking.k8s.io', 'default', true], ['patch', 'networkpolicies.networking.k8s.io', 'default', true], ['delete', 'networkpolicies.networking.k8s.io', 'default', false],
+      // Backups: the snapshot and restore Jobs (created, deleted once recorded, never changed), PVC NAME-backups and a restored member 0's.
+      ['create', 'jobs.batch', 'default', true], ['delete', 'jobs.batch', 'default', true], ['watch', 'jobs.batch', '', true], ['patch', 'jobs.batch', 'default', false],
+      ['create', 'persistentvolumeclaims', 'default', true],
       ...denied,
     ],
     [WEBHOOK_SA]: [
@@ -212,6 +215,8 @@ describe('deployed on the local cluster', () => {
       ['patch', 'etcdclusters.etcd.k8s-operator.io#status', 'default', false], ['create', 'statefulsets.apps', 'default', false],
       ['list', 'pods', '', false], ['delete', 'pods', 'default', false], ['delete', 'persistentvolumeclaims', 'default', false], ['create', 'leases.coordination.k8s.io', OPERATOR_NS, false],
       ['get', 'secrets', '', false], ['get', 'secrets', OPERATOR_NS, false],
+      // V13 looks up the backups PVC a restore reads from.
+      ['get', 'persistentvolumeclaims', 'default', true], ['create', 'jobs.batch', 'default', false],
       ...denied,
     ],
   };
