@@ -32,10 +32,10 @@ export function chaosEnvOf(tc: TestCluster, ns: string): ChaosEnv {
  * The reliability tests' writer: 200 puts/s to the ready addresses of cluster `name`'s client Service,
  * keys under `tag/<start time>`, started once the Service has an address.
  */
-export async function startWriter(env: ChaosEnv, name: string, tag: string, maxMs: number): Promise<AckWriter> {
+export async function startWriter(env: ChaosEnv, name: string, tag: string, maxMs: number, timeoutMs?: number): Promise<AckWriter> {
   const endpoints = serviceEndpoints(env.kube.core, env.ns, clientServiceName(name));
   await waitFor(async () => (await endpoints()).length > 0, { timeoutMs: 60_000, what: 'client Service endpoints' });
-  const writer = new AckWriter({ endpoints, prefix: `${tag}/${Date.now()}`, rate: 200, maxMs });
+  const writer = new AckWriter({ endpoints, prefix: `${tag}/${Date.now()}`, rate: 200, maxMs, ...(timeoutMs ? { timeoutMs } : {}) });
   await writer.start();
   return writer;
 }

@@ -115,7 +115,9 @@ test('a podTemplate and etcdOptions change rolls one member at a time, writable 
   const before = await etcdPods();
   const oldHash = before[0].metadata?.annotations?.[TEMPLATE_HASH_ANNOTATION];
   for (const pod of before) expect(await quotaOf(pod.status!.podIP!)).toBe(2 * 2 ** 30);
-  const w = await startWriter(env, NAME, 'pods', 10 * 60_000);
+  // Puts get etcdctl's default command timeout (5 s): this test runs beside the others on 2 CPUs, and a put
+  // that waits for its own process's turn is not one the cluster refused.
+  const w = await startWriter(env, NAME, 'pods', 10 * 60_000, 5000);
   writer = w;
   stopMarks = markRestarts(env, NAME, w);
   // How many etcd pods are down at once (deleting, missing or not ready), sampled throughout.
@@ -166,10 +168,10 @@ test('a podTemplate and etcdOptions change rolls one member at a time, writable 
   expect(samples).toBeGreaterThan(20);
   expect(mostDown).toBe(1);
   expect(missing).toEqual([]);
-  // The writer wrote throughout (its rate falls with the machine's load: at least 5 puts a second here).
-  expect(report.acknowledged).toBeGreaterThan((rolledMs / 1000) * 5);
-  // Each restart was its own phase of the writer (a member at a time), and the quorum never went.
+  // Each restart was its own phase of the writer (a member at a time), writes were acknowledged in every one,
+  // and the quorum never went.
   expect(Object.keys(report.longestWindowMs).filter((k) => k.startsWith('restart '))).toHaveLength(3);
+  for (const [phase, acks] of Object.entries(report.acknowledgedByPhase)) expect([phase, acks >= 10]).toEqual([phase, true]);
   for (const ms of Object.values(report.longestWindowMs)) expect(ms).toBeLessThan(15_000);
   // Still spread across three nodes after the restarts.
   expect(new Set(done.map((x) => x.spec?.nodeName)).size).toBe(3);

@@ -40,6 +40,8 @@ export interface WriterReport {
   failed: number;
   /** Longest failure window per phase, in milliseconds (0 when no put failed in it). */
   longestWindowMs: Record<string, number>;
+  /** Puts acknowledged in each phase (by the phase a put began in). */
+  acknowledgedByPhase: Record<string, number>;
   windows: FailureWindow[];
 }
 
@@ -50,6 +52,7 @@ export class AckWriter {
   private readonly acked = new Map<string, string>();
   /** The store revision etcd acknowledged each put at (a snapshot at revision R holds every put at or below R). */
   private readonly revisions = new Map<string, number>();
+  private readonly acksByPhase = new Map<string, number>();
   private readonly clients = new Map<string, Etcd3>();
   private readonly windows: FailureWindow[] = [];
   private readonly phases: string[] = [];
@@ -114,11 +117,13 @@ export class AckWriter {
       const key = `${this.opts.prefix}/${String(this.seq++).padStart(8, '0')}`;
       const value = `${key}@${began}`;
       const endpoint = this.current[this.next++ % this.current.length];
+      const phase = this.phase;
       this.attempted++;
       try {
         const r = await this.client(endpoint).put(key).value(value);
         this.acked.set(key, value);
         this.revisions.set(key, Number(r.header.revision));
+        this.acksByPhase.set(phase, (this.acksByPhase.get(phase) ?? 0) + 1);
         if (this.open && Date.now() - this.open.endMs > WINDOW_GAP_MS) {
           this.windows.push(this.open);
           this.open = undefined;
@@ -156,7 +161,8 @@ export class AckWriter {
     this.clients.clear();
     const longestWindowMs: Record<string, number> = Object.fromEntries(this.phases.map((p) => [p, 0]));
     for (const w of this.windows) longestWindowMs[w.phase] = Math.max(longestWindowMs[w.phase] ?? 0, w.endMs - w.startMs);
-    return { attempted: this.attempted, acknowledged: this.acked.size, failed: this.failed, longestWindowMs, windows: [...this.windows] };
+    const acknowledgedByPhase = Object.fromEntries(this.phases.map((p) => [p, this.acksByPhase.get(p) ?? 0]));
+    return { attempted: this.attempted, acknowledged: this.acked.size, failed: this.failed, longestWindowMs, acknowledgedByPhase, windows: [...this.windows] };
   }
 
   /**
