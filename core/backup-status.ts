@@ -1,8 +1,7 @@
 // status.backup and status.restoredFrom from the Jobs seen this pass (core/backup-step.ts), and their
 // conditions: BackupReady (spec.backup set) and Restored (spec.bootstrap.fromSnapshot). Pure.
 import type { BackupError, BackupStatus, Condition, EtcdCluster, RestoredFrom, SnapshotRecord } from './api.js';
-import { nextAfter } from './backup-schedule.js';
-import type { BackupAction, ObservedBackup, ObservedBackupJob } from './backup-step.js';
+import { nextScheduleTime, type BackupAction, type ObservedBackup, type ObservedBackupJob } from './backup-step.js';
 
 export interface BackupStatusInput {
   cluster: EtcdCluster;
@@ -61,7 +60,7 @@ export function nextBackupStatus({ cluster: c, backup, action, now }: BackupStat
   }
   const schedule = c.spec.backup.schedule;
   if (schedule) {
-    b.nextScheduleTime = nextAfter(schedule, new Date(b.lastScheduleTime ?? c.metadata.creationTimestamp ?? now)).toISOString();
+    b.nextScheduleTime = nextScheduleTime(c, schedule, b.lastScheduleTime, Date.parse(now)).toISOString();
   } else {
     delete b.nextScheduleTime;
   }

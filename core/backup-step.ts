@@ -74,13 +74,17 @@ export function pendingRequest(c: EtcdCluster, jobs: ObservedBackupJob[]): strin
   return r;
 }
 
+/** The schedule's first time after the last one started for (or after the cluster's creation, before any). */
+export function nextScheduleTime(c: EtcdCluster, schedule: string, lastScheduleTime: string | undefined, now: number): Date {
+  return nextAfter(schedule, new Date(lastScheduleTime ?? c.metadata.creationTimestamp ?? new Date(now).toISOString()));
+}
+
 /** The schedule's time due now, if any: the latest one not started yet, or a failed one's retry. */
 export function dueScheduleTime(c: EtcdCluster, now: number): string | undefined {
   const schedule = c.spec.backup?.schedule;
   if (!schedule) return undefined;
   const b = c.status?.backup;
-  const since = b?.lastScheduleTime ?? c.metadata.creationTimestamp ?? new Date(now).toISOString();
-  const next = nextAfter(schedule, new Date(since));
+  const next = nextScheduleTime(c, schedule, b?.lastScheduleTime, now);
   if (next.getTime() <= now) return latestAtOrBefore(schedule, new Date(now)).toISOString();
   const e = b?.lastError;
   const failedLast = e?.scheduledFor && e.scheduledFor === b?.lastScheduleTime && (!b?.lastSnapshot || Date.parse(b.lastSnapshot.takenAt) < Date.parse(e.at));
@@ -93,8 +97,7 @@ function wakeIn(c: EtcdCluster, now: number): number | undefined {
   const schedule = c.spec.backup?.schedule;
   if (!schedule) return undefined;
   const b = c.status?.backup;
-  const since = b?.lastScheduleTime ?? c.metadata.creationTimestamp ?? new Date(now).toISOString();
-  const next = nextAfter(schedule, new Date(since)).getTime() - now;
+  const next = nextScheduleTime(c, schedule, b?.lastScheduleTime, now).getTime() - now;
   const retry = b?.lastError?.scheduledFor ? Date.parse(b.lastError.at) + BACKUP_RETRY_MS - now : Infinity;
   return Math.max(0, Math.min(next, retry > 0 ? retry : Infinity));
 }
