@@ -41,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controllers.stopAll();
-  if (env?.ns) await env.tc.deleteNamespace(env.ns, 180_000);
+  if (env?.ns) await env.tc.discardNamespace(env.ns);
 });
 
 it('plans a kill at every failure point', () => {

@@ -69,7 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   thawAll();
   await writer?.stop();
-  if (env?.ns) await env.tc.deleteNamespace(env.ns, 180_000);
+  if (env?.ns) await env.tc.discardNamespace(env.ns);
 });
 
 it('takes no unsafe step while a member is down mid-resize, says so, denies V2/V4/V5, and resumes', async () => {

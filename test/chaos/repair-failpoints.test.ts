@@ -36,7 +36,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   if (Object.keys(timings).length) console.log(`repair failpoints e2e (s): ${JSON.stringify(timings)}`);
-  if (env?.ns) await env.tc.deleteNamespace(env.ns, 240_000);
+  if (env?.ns) await env.tc.discardNamespace(env.ns);
 });
 
 /** Deletes a member's claim and pod: its disk is gone, the StatefulSet brings both back with the claim empty. */

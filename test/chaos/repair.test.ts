@@ -33,7 +33,7 @@ afterEach(async () => {
 afterAll(async () => {
   if (Object.keys(timings).length) console.log(`repair chaos (s): ${JSON.stringify(timings)}`);
   await controllers.stopAll();
-  if (env?.ns) await env.tc.deleteNamespace(env.ns, 240_000);
+  if (env?.ns) await env.tc.discardNamespace(env.ns);
 });
 
 async function create(name: string, size: number, spec: Record<string, unknown> = {}): Promise<void> {

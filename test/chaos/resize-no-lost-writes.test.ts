@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controller?.stop();
-  if (env?.ns) await env.tc.deleteNamespace(env.ns, 180_000);
+  if (env?.ns) await env.tc.discardNamespace(env.ns);
 });
 
 it('reads back every acknowledged write after 1 -> 3 -> 5 -> 3 -> 1', async () => {

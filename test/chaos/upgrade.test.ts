@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controllers.stopAll();
-  if (env?.ns) await env.tc.deleteNamespace(env.ns, 240_000);
+  if (env?.ns) await env.tc.discardNamespace(env.ns);
 });
 
 it('upgrades 5 members 3.4.23 -> 3.5.16 one at a time, leader last, losing no acknowledged write', async () => {

@@ -30,7 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (replicas) await webhookReplicas(replicas);
-  if (env?.ns) await env.tc.deleteNamespace(env.ns, 180_000);
+  if (env?.ns) await env.tc.discardNamespace(env.ns);
 });
 
 it('denies resizes while the webhook is down, says why, breaks nothing else, and recovers', async () => {

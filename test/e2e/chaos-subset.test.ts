@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controllers.stopAll();
-  if (env?.ns) await env.tc.deleteNamespace(env.ns, 180_000);
+  if (env?.ns) await env.tc.discardNamespace(env.ns);
 });
 
 it('loses no acknowledged write during 1 -> 3 -> 1 with the controller killed after a member removal', async () => {

@@ -36,7 +36,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  if (ns) await tc.deleteNamespace(ns, 180_000);
+  if (ns) await tc.discardNamespace(ns);
   if (Object.keys(timings).length) console.log(`controller e2e wall times (s): ${JSON.stringify(timings)}`);
 });
 

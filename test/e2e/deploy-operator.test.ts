@@ -57,7 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (ns) await tc.deleteNamespace(ns, 180_000);
+  if (ns) await tc.discardNamespace(ns);
   if (Object.keys(timings).length) console.log(`deploy e2e wall times (s): ${JSON.stringify(timings)}`);
 });
 

@@ -133,7 +133,7 @@ beforeAll(async () => {
 }, 2 * TEST_MS); // a cold instance: cluster-up may take up to 300 s with another starting beside it
 
 afterAll(async () => {
-  if (ns) await cluster.deleteNamespace(ns);
+  if (ns) await cluster.discardNamespace(ns);
 }, TEST_MS);
 
 test('a 3-replica etcd StatefulSet becomes 3/3 Ready, one pod per node; members found by pod DNS names are started and healthy', async () => {

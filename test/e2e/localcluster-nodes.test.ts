@@ -52,7 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controllers.stopAll();
-  if (ns) await tc.deleteNamespace(ns, 180_000);
+  if (ns) await tc.discardNamespace(ns);
 });
 
 test('EtcdClusters at 3.4.23 and at the default 3.5 release run those versions (etcd\'s /version), on containerd', async () => {

@@ -63,7 +63,7 @@ beforeAll(async () => {
 }, 2 * TEST_MS); // a cold instance: cluster-up may take up to 300 s with another starting beside it
 
 afterAll(async () => {
-  if (ns) await cluster.deleteNamespace(ns);
+  if (ns) await cluster.discardNamespace(ns);
 }, TEST_MS);
 
 test('a Service gets Endpoints with the pod address, and the pod\'s HTTPS server answers the host there', async () => {

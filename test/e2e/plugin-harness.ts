@@ -49,7 +49,7 @@ export async function pluginEnv(prefix: string, size: number, spec: Record<strin
     }, { timeoutMs, intervalMs: 1000, what: `${NAME} Running with ${n} members in ${ns}` }),
     async close() {
       await controller.stop();
-      await tc.deleteNamespace(ns, 180_000);
+      await tc.discardNamespace(ns);
     },
   };
   return e;

@@ -34,7 +34,7 @@ beforeAll(async () => {
 }, 480_000);
 
 afterAll(async () => {
-  if (ns) await tc.deleteNamespace(ns);
+  if (ns) await tc.discardNamespace(ns);
   await webhook?.remove();
 });
 
@@ -265,7 +265,7 @@ describe('bad input is refused at kubectl apply, with the limit or the reason; n
       await notThere(bare, '1bad');
       await notThere(bare, 'a'.repeat(53));
     } finally {
-      await tc.deleteNamespace(bare);
+      await tc.discardNamespace(bare);
     }
   });
 

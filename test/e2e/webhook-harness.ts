@@ -86,7 +86,7 @@ export async function installWebhook(tc: TestCluster, ns: string, key: string): 
     admit: async (target) => { await must(['label', 'namespace', target, `${WEBHOOK_LABEL}=${key}`, '--overwrite']); },
     async remove() {
       for (const [kind, name] of clusterScoped) await tc.kubectl(['delete', kind, name, '--ignore-not-found']);
-      await tc.deleteNamespace(sysNs);
+      await tc.discardNamespace(sysNs);
       rmSync(dir, { recursive: true, force: true });
     },
   };
