@@ -78,7 +78,8 @@ export async function takeSnapshot(o: SnapshotOptions): Promise<{ snapshot: Snap
   const partial = join(o.dir, `.partial-${process.pid}`);
   try {
     // The revision before the stream bounds the snapshot's from below, where a member's first header has none.
-    const before = Number((await etcd.maintenance.status()).header.revision);
+    const status = await etcd.maintenance.status();
+    const before = Number(status.header.revision);
     const takenAt = new Date();
     const fd = openSync(partial, 'w', 0o640);
     let got: Awaited<ReturnType<typeof stream>>;
@@ -92,6 +93,7 @@ export async function takeSnapshot(o: SnapshotOptions): Promise<{ snapshot: Snap
     const name = snapshotFileName(o.cluster, takenAt, revision);
     const snapshot: SnapshotRecord = {
       name, revision, sizeBytes: got.sizeBytes, sha256: got.sha256, takenAt: takenAt.toISOString(), member: o.member,
+      fromLeader: status.leader === status.header.member_id,
       ...(o.requestedAt ? { requestedAt: o.requestedAt } : {}),
       ...(o.scheduledFor ? { scheduledFor: o.scheduledFor } : {}),
     };

@@ -256,6 +256,8 @@ export interface SnapshotRecord {
   takenAt: string;
   /** The member it was streamed from. */
   member: string;
+  /** That member led the cluster when the stream began (no follower was healthy, or leadership had moved to it). */
+  fromLeader?: boolean;
   /** The `kubectl etcd snapshot` request it served (the annotation's value); absent for a scheduled one. */
   requestedAt?: string;
   /** The schedule's time it was taken for; absent for a requested one. */

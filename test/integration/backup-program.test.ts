@@ -142,7 +142,7 @@ describe(`etcd-backup against etcd ${PLAIN_VERSION} over plain HTTP`, () => {
     const dir = freshDir('one');
     const { snapshot: s, pruned } = await snapshot({ endpoint: oneURL(), dir, extra: ['--requested-at', '2026-12-02T10:00:00Z'] });
     expect(pruned).toEqual([]);
-    expect(s).toMatchObject({ revision, member: 'demo-0', requestedAt: '2026-12-02T10:00:00Z' });
+    expect(s).toMatchObject({ revision, member: 'demo-0', fromLeader: true, requestedAt: '2026-12-02T10:00:00Z' });
     expect(s.name).toMatch(new RegExp(`^demo-\\d{8}T\\d{6}Z-r${revision}\\.db$`));
     expect(readdirSync(dir).sort()).toEqual([s.name, `${s.name}.json`]);
     expectOnDisk(dir, s);
@@ -165,6 +165,7 @@ describe(`etcd-backup against etcd ${PLAIN_VERSION} over plain HTTP`, () => {
     try {
       await waitFor('100 acknowledged puts', async () => writer.acknowledged >= 100);
       s = (await snapshot({ endpoint: follower.clientURL, dir, member: follower.name })).snapshot;
+      expect(s.fromLeader).toBe(false);
       const atSnapshot = writer.acknowledged;
       await waitFor('100 more acknowledged puts', async () => writer.acknowledged >= atSnapshot + 100);
     } finally {

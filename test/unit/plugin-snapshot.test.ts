@@ -140,7 +140,7 @@ describe('kubectl etcd snapshots', () => {
   function withHistory(now: Date): EtcdCluster {
     const c = demo();
     const newest = snapshotRecord(1800, 2000, { scheduledFor: ago(1800, now) }, now);
-    const older = snapshotRecord(3600, 1500, { member: 'demo-0', sizeBytes: 700 * 1024 }, now);
+    const older = snapshotRecord(3600, 1500, { member: 'demo-0', fromLeader: true, sizeBytes: 700 * 1024 }, now);
     c.status!.backup = {
       lastSnapshot: newest, snapshots: [newest, older],
       lastError: { message: 'snapshot Job demo-snapshot-abcde failed: etcdserver: request timed out', at: ago(60, now), job: 'demo-snapshot-abcde' },
@@ -149,14 +149,14 @@ describe('kubectl etcd snapshots', () => {
     return c;
   }
 
-  test('table: newest first with when taken and how long ago, revision, size, 12 hex of sha256, member; then the newer error and the pending request', () => {
+  test('table: newest first with when taken and how long ago, revision, size, 12 hex of sha256, member (marked when it led); then the newer error and the pending request', () => {
     const c = withHistory(NOW);
     const b = c.status!.backup!;
     const lines = snapshotsText(c, 'ns', NOW, plain);
     const cells = lines.map((l) => l.split(/\s{3,}/));
     expect(cells[0]).toEqual(['NAME', 'TAKEN', 'REVISION', 'SIZE', 'SHA256', 'MEMBER']);
     expect(cells[1]).toEqual(['demo-20261124T113000Z-r2000.db', '2026-11-24T11:30:00.000Z (30m ago)', '2000', '1.5 MiB', b.snapshots![0].sha256.slice(0, 12), 'demo-1']);
-    expect(cells[2]).toEqual(['demo-20261124T110000Z-r1500.db', '2026-11-24T11:00:00.000Z (1h ago)', '1500', '700 KiB', b.snapshots![1].sha256.slice(0, 12), 'demo-0']);
+    expect(cells[2]).toEqual(['demo-20261124T110000Z-r1500.db', '2026-11-24T11:00:00.000Z (1h ago)', '1500', '700 KiB', b.snapshots![1].sha256.slice(0, 12), 'demo-0 (leader)']);
     expect(lines.slice(3)).toEqual([
       'Last error 2026-11-24T11:59:00.000Z (1m ago): snapshot Job demo-snapshot-abcde failed: etcdserver: request timed out (Job demo-snapshot-abcde)',
       'Requested 2026-11-24T11:59:30.000Z (30s ago): not taken yet',

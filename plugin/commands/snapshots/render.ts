@@ -30,7 +30,7 @@ export function snapshotsText(c: EtcdCluster, ns: string, now: Date, colors: Col
   const list = b?.snapshots ?? [];
   const lines = list.length
     ? table(['NAME', 'TAKEN', 'REVISION', 'SIZE', 'SHA256', 'MEMBER'],
-      list.map((s) => [s.name, when(s.takenAt, now), String(s.revision), bytes(s.sizeBytes), shortSha(s.sha256), s.member]))
+      list.map((s) => [s.name, when(s.takenAt, now), String(s.revision), bytes(s.sizeBytes), shortSha(s.sha256), s.fromLeader ? `${s.member} (leader)` : s.member]))
     : [c.spec.backup
       ? `No snapshots of ${name} yet (spec.backup is set, schedule ${scheduleText(c.spec.backup)}); take one now with: kubectl etcd snapshot ${name} -n ${ns}`
       : `No snapshots of ${name}: it has no spec.backup, so none are taken. Set it with: ${backupPatchCommand(ns, name)}`];
