@@ -34,8 +34,8 @@ export class Backups {
     const namespace = c.metadata.namespace!;
     switch (action.kind) {
       case 'ensure-backups-volume':
-        await this.kube.ensureCreated(backupsPvc(c), 'persistentvolumeclaims');
-        await this.event(c, 'Normal', 'BackupVolumeCreated', `created PVC ${backupsPvc(c).metadata!.name} for snapshots (kept when the EtcdCluster is deleted)`);
+        // A create the cache has not shown yet finds it there: said once.
+        if (await this.kube.ensureCreated(backupsPvc(c), 'persistentvolumeclaims')) await this.event(c, 'Normal', 'BackupVolumeCreated', `created PVC ${backupsPvc(c).metadata!.name} for snapshots (kept when the EtcdCluster is deleted)`);
         return 50;
       case 'start-snapshot': {
         const name = snapshotJobName(c.metadata.name!, o.now);
@@ -60,7 +60,6 @@ export class Backups {
   async startRestore(c: EtcdCluster, message: string, log: Logger): Promise<void> {
     await this.kube.ensureCreated(memberZeroPvc(c), 'persistentvolumeclaims');
     failpoint('after-restore-volume', (msg) => log.warn(msg));
-    await this.kube.ensureCreated(restoreJob(c, this.images), 'jobs');
-    await this.event(c, 'Normal', 'RestoreStarted', message);
+    if (await this.kube.ensureCreated(restoreJob(c, this.images), 'jobs')) await this.event(c, 'Normal', 'RestoreStarted', message);
   }
 }

@@ -1,10 +1,11 @@
-// Watches EtcdClusters and the objects they own (informers), maps every event to the owning cluster and
-// feeds the keyed work queue; a periodic resync notices etcd health changes no Kubernetes event reports.
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { CLUSTER_LABEL, GROUP, PLURAL, VERSION } from '../core/api.js';
+// Feeds the keyed work queue from the informer cache's events (object-cache.ts: EtcdClusters and every kind they
+// own), mapped to the owning cluster; a periodic resync (jittered per cluster) notices etcd health changes no
+// Kubernetes event reports, and about every FRESH_PASS_MS each cluster gets a pass that reads the API server
+// instead of the cache (the safety net against a missed watch event).
 import type { Logger } from '../core/log.js';
-import type { Kube } from './kube.js';
+import type { EtcdAdmin } from './etcd-admin.js';
 import { reconcileDuration, reconcileErrors, reconcileTotal } from './metrics.js';
+import type { ObjectCache } from './object-cache.js';
 import type { Reconciler } from './reconciler.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -12,20 +13,29 @@ export interface ControllerOptions {
   /** Watch one namespace; undefined = all. */
   namespace?: string;
   resyncMs: number;
+  /** How often a cluster's pass reads the API server rather than the cache (default FRESH_PASS_MS). */
+  freshPassMs?: number;
 }
 
+/** The safety net's period: one fresh pass per cluster about every 10 minutes, spread by JITTER. */
+export const FRESH_PASS_MS = 10 * 60_000;
+const JITTER = 0.2;
+
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
+/** d spread over [d(1 - JITTER), d(1 + JITTER)], so clusters do not all come due together. */
+const jittered = (d: number) => d * (1 - JITTER + 2 * JITTER * Math.random());
 
 export class Controller {
-  private readonly informers: Informer<KubernetesObject>[] = [];
   private readonly queue: WorkQueue;
   private resync?: NodeJS.Timeout;
   private stopped = false;
+  /** When each cluster's next fresh pass is due (ms). */
+  private readonly freshDue = new Map<string, number>();
 
   constructor(
-    private readonly kc: KubeConfig,
-    private readonly kube: Kube,
+    private readonly cache: ObjectCache,
     private readonly reconciler: Reconciler,
+    private readonly etcd: EtcdAdmin,
     private readonly opts: ControllerOptions,
     private readonly log: Logger,
   ) {
@@ -33,8 +43,10 @@ export class Controller {
       async (k) => {
         const [ns, name] = k.split('/');
         const end = reconcileDuration.startTimer();
+        const fresh = Date.now() >= (this.freshDue.get(k) ?? Infinity);
+        if (fresh || !this.freshDue.has(k)) this.freshDue.set(k, Date.now() + jittered(this.opts.freshPassMs ?? FRESH_PASS_MS));
         try {
-          const res = await this.reconciler.reconcile(ns, name);
+          const res = await this.reconciler.reconcile(ns, name, fresh);
           reconcileTotal.inc({ outcome: 'ok' });
           return res;
         } finally {
@@ -50,73 +62,37 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const ns = this.opts.namespace;
-    const k = this.kube;
-    const clusters = `/apis/${GROUP}/${VERSION}${ns ? `/namespaces/${ns}` : ''}/${PLURAL}`;
-    const owned = (group: string, plural: string) => `${group}${ns ? `/namespaces/${ns}` : ''}/${plural}`;
-    const label = CLUSTER_LABEL;
-    this.watch(
-      clusters,
-      async () => (ns
-        ? k.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-        : k.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as never,
-      undefined,
-      (o) => o.metadata?.name,
+    this.cache.build(
+      (e) => {
+        const k = key(e.namespace, e.cluster);
+        if (e.kind === 'EtcdCluster' && e.deleted) {
+          // Its owned objects are garbage collected (PVCs kept on purpose); its etcd clients are closed.
+          this.queue.forget(k);
+          this.freshDue.delete(k);
+          this.etcd.forgetCluster(e.namespace, e.cluster);
+        } else {
+          this.queue.add(k);
+        }
+      },
+      (kind, err, restart) => {
+        if (this.stopped) return;
+        this.log.warn({ kind, err: String(err) }, 'watch failed; restarting in 2s');
+        setTimeout(restart, 2000);
+      },
     );
-    const byLabel = (o: KubernetesObject) => o.metadata?.labels?.[label];
-    this.watch(
-      owned('/apis/apps/v1', 'statefulsets'),
-      () => (ns ? k.apps.listNamespacedStatefulSet({ namespace: ns, labelSelector: label }) : k.apps.listStatefulSetForAllNamespaces({ labelSelector: label })) as never,
-      label,
-      byLabel,
-    );
-    this.watch(
-      owned('/api/v1', 'pods'),
-      () => (ns ? k.core.listNamespacedPod({ namespace: ns, labelSelector: label }) : k.core.listPodForAllNamespaces({ labelSelector: label })) as never,
-      label,
-      byLabel,
-    );
-    this.watch(
-      owned('/api/v1', 'persistentvolumeclaims'),
-      () =>
-        (ns
-          ? k.core.listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector: label })
-          : k.core.listPersistentVolumeClaimForAllNamespaces({ labelSelector: label })) as never,
-      label,
-      byLabel,
-    );
-    await Promise.all(this.informers.map((i) => i.start()));
+    await this.cache.start();
+    // Each cluster's resync lands somewhere in the first tenth of the period: passes spread, none skipped.
     this.resync = setInterval(() => {
-      for (const q of this.queue.keys()) this.queue.add(q);
+      for (const q of this.queue.keys()) this.queue.add(q, Math.random() * this.opts.resyncMs * 0.1);
     }, this.opts.resyncMs);
-    this.log.info({ namespace: ns ?? '(all)' }, 'watching EtcdClusters');
-  }
-
-  private watch(path: string, list: () => Promise<never>, labelSelector: string | undefined, clusterOf: (o: KubernetesObject) => string | undefined): void {
-    const informer = makeInformer<KubernetesObject>(this.kc, path, list, labelSelector);
-    const enqueue = (o: KubernetesObject) => {
-      const name = clusterOf(o);
-      if (name && o.metadata?.namespace) this.queue.add(key(o.metadata.namespace, name));
-    };
-    informer.on('add', enqueue);
-    informer.on('update', enqueue);
-    informer.on('delete', (o) => {
-      // The EtcdCluster itself gone: its owned objects are garbage collected, PVCs kept on purpose.
-      if (path.endsWith(PLURAL) && o.metadata?.namespace && o.metadata.name) this.queue.forget(key(o.metadata.namespace, o.metadata.name));
-      else enqueue(o);
-    });
-    informer.on('error', (err) => {
-      if (this.stopped) return;
-      this.log.warn({ path, err: String(err) }, 'watch failed; restarting in 2s');
-      setTimeout(() => void informer.start().catch(() => undefined), 2000);
-    });
-    this.informers.push(informer);
+    this.log.info({ namespace: this.opts.namespace ?? '(all)', kinds: this.cache.watched() }, 'watching EtcdClusters');
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.resync) clearInterval(this.resync);
     this.queue.stop();
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.cache.stop();
+    this.etcd.close();
   }
 }

@@ -3,8 +3,11 @@
 // a random endpoint), short deadlines, no client-side retries: the reconcile loop decides when to retry.
 // With TLS on, every client (gRPC and /version) presents the controller's client certificate.
 import { get as httpsGet } from 'node:https';
-import { Etcd3, type IOptions, type IStatusResponse } from 'etcd3';
-import { noop } from 'cockatiel';
+import type { Etcd3, IStatusResponse } from 'etcd3';
+import { EtcdClientPool, isDeadline, type ClientCredentials } from './etcd-clients.js';
+
+export { isDeadline };
+import { etcdRequests } from './metrics.js';
 import { memberIdDecimal, memberIdHex } from '../core/member-naming.js';
 
 export interface EtcdMember {
@@ -48,11 +51,7 @@ export interface EtcdView {
 }
 
 /** A client certificate for members that require one (TLS on): PEM text of the CA, the certificate and its key. */
-export interface EtcdClientCredentials {
-  ca: string | Buffer;
-  cert: string | Buffer;
-  key: string | Buffer;
-}
+export type EtcdClientCredentials = ClientCredentials;
 
 export interface EtcdAdminOptions {
   /** Deadline of each call in milliseconds. */
@@ -64,40 +63,37 @@ export interface EtcdAdminOptions {
 export class EtcdAdmin {
   private readonly timeoutMs: number;
   private readonly credentials?: EtcdClientCredentials;
+  private readonly pool: EtcdClientPool;
 
-  constructor(opts: EtcdAdminOptions = {}) {
+  constructor(opts: EtcdAdminOptions = {}, pool = new EtcdClientPool()) {
     this.timeoutMs = opts.timeoutMs ?? 1500;
     this.credentials = opts.credentials;
+    this.pool = pool;
   }
 
-  /** The same deadlines, with a client certificate (a TLS cluster's, read each pass: a renewed one is used at once). */
+  /** The same deadlines and clients, with a client certificate (a TLS cluster's, read each pass: a renewed one is used at once). */
   withCredentials(credentials: EtcdClientCredentials): EtcdAdmin {
-    return new EtcdAdmin({ timeoutMs: this.timeoutMs, credentials });
+    return new EtcdAdmin({ timeoutMs: this.timeoutMs, credentials }, this.pool);
   }
 
-  private grpcCredentials(): Pick<IOptions, 'credentials'> {
-    const c = this.credentials;
-    return c ? { credentials: { rootCertificate: Buffer.from(c.ca), privateKey: Buffer.from(c.key), certChain: Buffer.from(c.cert) } } : {};
+  /** A deleted cluster's clients are closed (endpoints NAME-K.NAME.NS.svc). */
+  forgetCluster(namespace: string, name: string): void {
+    this.pool.closeWhere((endpoint) => new URL(endpoint).hostname.endsWith(`.${name}.${namespace}.svc`));
   }
 
-  /** Run fn with a client bound to exactly one endpoint, closed afterwards. */
-  async withClient<T>(endpoint: string, fn: (client: Etcd3) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
-    const client = new Etcd3({
-      hosts: [endpoint],
-      dialTimeout: timeoutMs,
-      faultHandling: { global: noop, host: () => noop },
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
-      ...this.grpcCredentials(),
-    });
-    try {
-      return await fn(client);
-    } finally {
-      client.close();
-    }
+  /** Every kept client closed (the controller stopping). */
+  close(): void {
+    this.pool.closeAll();
+  }
+
+  /** Run fn with a client bound to exactly one endpoint: kept for the next pass while it works, closed on a failure. */
+  async withClient<T>(endpoint: string, fn: (client: Etcd3) => Promise<T>, timeoutMs = this.timeoutMs, call = 'other'): Promise<T> {
+    etcdRequests.inc({ call });
+    return this.pool.use(endpoint, this.credentials, timeoutMs, fn);
   }
 
   async status(endpoint: string, timeoutMs = this.timeoutMs): Promise<EndpointStatus> {
-    const s: IStatusResponse = await this.withClient(endpoint, (c) => c.maintenance.status(), timeoutMs);
+    const s: IStatusResponse = await this.withClient(endpoint, (c) => c.maintenance.status(), timeoutMs, 'status');
     const leader = s.leader && s.leader !== '0' ? memberIdHex(s.leader) : undefined;
     return {
       endpoint,
@@ -129,7 +125,7 @@ export class EtcdAdmin {
   }
 
   async memberList(endpoint: string, timeoutMs = this.timeoutMs): Promise<EtcdMember[]> {
-    const res = await this.withClient(endpoint, (c) => c.cluster.memberList({}), timeoutMs);
+    const res = await this.withClient(endpoint, (c) => c.cluster.memberList({}), timeoutMs, 'memberList');
     return (res.members ?? []).map((m) => ({
       id: memberIdHex(m.ID),
       name: m.name ?? '',
@@ -183,6 +179,7 @@ export class EtcdAdmin {
    * same port serves both. Undefined when it does not answer in time: a figure, never a reason to fail a pass.
    */
   async clusterVersion(endpoint: string, timeoutMs = this.timeoutMs): Promise<string | undefined> {
+    etcdRequests.inc({ call: 'version' });
     try {
       const url = new URL('/version', endpoint);
       const body = (this.credentials ? await getJsonTls(url, this.credentials, timeoutMs) : await getJson(url, timeoutMs)) as { etcdcluster?: unknown };
@@ -194,22 +191,22 @@ export class EtcdAdmin {
 
   /** Add a learner with this peer URL; returns the new member. */
   async addLearner(endpoint: string, peerURL: string): Promise<EtcdMember> {
-    const res = await this.withClient(endpoint, (c) => c.cluster.memberAdd({ peerURLs: [peerURL], isLearner: true }));
+    const res = await this.withClient(endpoint, (c) => c.cluster.memberAdd({ peerURLs: [peerURL], isLearner: true }), this.timeoutMs, 'memberAdd');
     const m = res.member;
     return { id: memberIdHex(m.ID), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [], isLearner: true };
   }
 
   async promote(endpoint: string, id: string): Promise<void> {
-    await this.withClient(endpoint, (c) => c.cluster.memberPromote({ ID: memberIdDecimal(id) }));
+    await this.withClient(endpoint, (c) => c.cluster.memberPromote({ ID: memberIdDecimal(id) }), this.timeoutMs, 'memberPromote');
   }
 
   async remove(endpoint: string, id: string): Promise<void> {
-    await this.withClient(endpoint, (c) => c.cluster.memberRemove({ ID: memberIdDecimal(id) }));
+    await this.withClient(endpoint, (c) => c.cluster.memberRemove({ ID: memberIdDecimal(id) }), this.timeoutMs, 'memberRemove');
   }
 
   /** moveLeader must be sent to the current leader's own endpoint. */
   async moveLeader(leaderEndpoint: string, targetId: string): Promise<void> {
-    await this.withClient(leaderEndpoint, (c) => c.maintenance.moveLeader({ targetID: memberIdDecimal(targetId) }));
+    await this.withClient(leaderEndpoint, (c) => c.maintenance.moveLeader({ targetID: memberIdDecimal(targetId) }), this.timeoutMs, 'moveLeader');
   }
 }
 
@@ -248,10 +245,6 @@ export function isTransientRefusal(err: unknown): boolean {
   );
 }
 
-/** The call ran out of time (the member may be slow, not gone). */
-export function isDeadline(err: unknown): boolean {
-  return /deadline|timed out|timeout/i.test(err instanceof Error ? `${err.name} ${err.message}` : String(err));
-}
 
 export function isLearnerNotInSync(err: unknown): boolean {
   return /in sync with leader/i.test(err instanceof Error ? err.message : String(err));

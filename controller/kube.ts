@@ -45,9 +45,14 @@ export class Kube {
     return this.pdbApiVersion;
   }
 
-  counted<T>(verb: string, resource: string, call: Promise<T>): Promise<T> {
+  /** Told of every write's result: the informer cache waits for the watch to bring it back (object-cache.ts). */
+  onWrite?: (resource: string, result: unknown) => void;
+
+  async counted<T>(verb: string, resource: string, call: Promise<T>): Promise<T> {
     apiWrites.inc({ verb, resource });
-    return call;
+    const result = await call;
+    this.onWrite?.(resource, result);
+    return result;
   }
 
   async getCluster(namespace: string, name: string): Promise<EtcdCluster | undefined> {
@@ -105,12 +110,14 @@ export class Kube {
     await this.counted('patch', resource, this.objects.patch(obj, undefined, undefined, 'etcd-controller', undefined, PatchStrategy.MergePatch));
   }
 
-  /** Create; an object that already exists is left as it is (idempotent create). */
-  async ensureCreated(obj: KubernetesObject, resource: string): Promise<void> {
+  /** Create; an object that already exists is left as it is (idempotent create). True when this call made it. */
+  async ensureCreated(obj: KubernetesObject, resource: string): Promise<boolean> {
     try {
       await this.counted('create', resource, this.objects.create(obj));
+      return true;
     } catch (err) {
       if (!(err instanceof ApiException && err.code === 409)) throw err;
+      return false;
     }
   }
 

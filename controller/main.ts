@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { loadKubeConfig } from '../core/kubeconfig.js';
 import { createLogger } from '../core/log.js';
 import { Controller } from './controller.js';
+import { ObjectCache } from './object-cache.js';
 import { EtcdAdmin } from './etcd-admin.js';
 import { Kube } from './kube.js';
 import { LeaderElector } from './leader-election.js';
@@ -107,8 +108,11 @@ async function main(): Promise<void> {
 
   const images = { etcdRepository: argv['etcd-image-repository'], guard: argv['member-guard-image'] };
   const networkPolicies = argv['network-policies'] ? { operatorNamespace: process.env.POD_NAMESPACE } : undefined;
-  const reconciler = new Reconciler(kube, new EtcdAdmin(), { images, ...(networkPolicies ? { networkPolicies } : {}) }, log);
-  const controller = new Controller(kc, kube, reconciler, { namespace: argv.namespace, resyncMs: argv['resync-seconds'] * 1000 }, log);
+  const cache = new ObjectCache(kc, kube, { namespace: argv.namespace, networkPolicies: !!networkPolicies });
+  kube.onWrite = (resource, result) => cache.noteWrite(resource, result);
+  const etcd = new EtcdAdmin();
+  const reconciler = new Reconciler(kube, etcd, { images, ...(networkPolicies ? { networkPolicies } : {}) }, log, cache);
+  const controller = new Controller(cache, reconciler, etcd, { namespace: argv.namespace, resyncMs: argv['resync-seconds'] * 1000 }, log);
   await controller.start();
 
   const shutdown = (signal: string) => {

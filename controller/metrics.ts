@@ -33,3 +33,32 @@ export const apiWrites = new Counter({
   labelNames: ['verb', 'resource'] as const,
   registers: [registry],
 });
+export const apiReads = new Counter({
+  name: 'etcd_controller_api_reads_total',
+  help: 'Reads the controller made of the API server outside its informers (a fresh pass, a write not seen yet, an object not cached)',
+  labelNames: ['kind', 'why'] as const,
+  registers: [registry],
+});
+export const staleReads = new Counter({
+  name: 'etcd_controller_cache_unsettled_total',
+  help: 'Reads after the controller\'s own write that the watch had not brought back within SETTLE_MS (read from the API server instead)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+export const cacheDrift = new Counter({
+  name: 'etcd_controller_cache_drift_total',
+  help: 'Fresh passes that found an object different from the informer cache (a missed watch event)',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+export const etcdRequests = new Counter({
+  name: 'etcd_controller_etcd_requests_total',
+  help: 'Requests to etcd members, by call',
+  labelNames: ['call'] as const,
+  registers: [registry],
+});
+export const etcdClients = new Counter({
+  name: 'etcd_controller_etcd_clients_opened_total',
+  help: 'etcd client connections opened (reused across passes while they work)',
+  registers: [registry],
+});

@@ -1,11 +1,11 @@
 // What the backup decisions (core/backup-step.ts) see: PVC NAME-backups and the cluster's snapshot and restore
 // Jobs, each with the result its program left in a container's termination message.
-import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Job, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { EtcdCluster } from '../core/api.js';
 import type { ObservedBackup, ObservedBackupJob } from '../core/backup-step.js';
 import { backupsPvcName, parseJobResult } from '../core/snapshot-files.js';
 import { BACKUP_OF_LABEL, JOB_KIND_LABEL, MEMBER_ANNOTATION, REQUESTED_AT_ANNOTATION, SCHEDULED_FOR_ANNOTATION } from './backup-objects.js';
-import type { Kube } from './kube.js';
+import type { PassReads } from './reads.js';
 
 const ms = (t: Date | string | undefined) => (t ? new Date(t).getTime() : undefined);
 
@@ -49,14 +49,14 @@ function observeJob(j: V1Job, pods: V1Pod[]): ObservedBackupJob {
 }
 
 /** Read only for a cluster with spec.backup or spec.bootstrap, or one whose status still names Jobs to clean up. */
-export async function observeBackup(kube: Kube, c: EtcdCluster): Promise<ObservedBackup | undefined> {
+export async function observeBackup(reads: PassReads, c: EtcdCluster): Promise<ObservedBackup | undefined> {
   if (!c.spec.backup && !c.spec.bootstrap?.fromSnapshot && !c.status?.backup) return undefined;
   const namespace = c.metadata.namespace!;
-  const labelSelector = `${BACKUP_OF_LABEL}=${c.metadata.name}`;
+  const name = c.metadata.name!;
   const [pvc, jobs, pods] = await Promise.all([
-    c.spec.backup ? kube.read('v1', 'PersistentVolumeClaim', namespace, backupsPvcName(c.metadata.name!)) : undefined,
-    kube.batch.listNamespacedJob({ namespace, labelSelector }),
-    kube.core.listNamespacedPod({ namespace, labelSelector }),
+    c.spec.backup ? reads.get<V1PersistentVolumeClaim>('PersistentVolumeClaim', namespace, backupsPvcName(name)) : undefined,
+    reads.list<V1Job>('Job', namespace, BACKUP_OF_LABEL, name),
+    reads.list<V1Pod>('Pod', namespace, BACKUP_OF_LABEL, name),
   ]);
-  return { volumePresent: !!pvc, jobs: jobs.items.map((j) => observeJob(j, pods.items)) };
+  return { volumePresent: !!pvc, jobs: jobs.map((j) => observeJob(j, pods)) };
 }

@@ -1,7 +1,7 @@
 // One reconcile pass for one EtcdCluster: observe etcd + Kubernetes afresh, decide the one next step
 // (core/reconcile-step.ts), take it, derive and write status (only when it changed), record Events.
 import { isDeepStrictEqual } from 'node:util';
-import type { V1ConfigMap, V1Endpoints, V1NetworkPolicy, V1PodDisruptionBudget, V1Service, V1StatefulSet, CoreV1Event } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Endpoints, V1NetworkPolicy, V1PersistentVolumeClaim, V1Pod, V1PodDisruptionBudget, V1Service, V1StatefulSet, CoreV1Event } from '@kubernetes/client-node';
 import { Annotations, CLUSTER_LABEL, KIND, API_VERSION, SERVING_CHANGED_AT_ANNOTATION, SERVING_LABEL, type EtcdCluster, type EtcdClusterStatus } from '../core/api.js';
 import { findCondition } from '../core/conditions.js';
 import type { Logger } from '../core/log.js';
@@ -21,6 +21,8 @@ import { deriveStatus, failureStatus, resizeBegins, statusEqual } from '../core/
 import { ClusterCertificates } from './cluster-certificates.js';
 import { Backups } from './backups.js';
 import { observeBackup } from './observe-backup.js';
+import type { ObjectCache } from './object-cache.js';
+import { Reads, type PassReads } from './reads.js';
 import type { BackupAction } from '../core/backup-step.js';
 import { schemeOf, tlsEnabled } from '../core/tls-config.js';
 import { EtcdAdmin, isLearnerNotInSync, isTransientRefusal, type EtcdView } from './etcd-admin.js';
@@ -59,23 +61,29 @@ export class Reconciler {
   /** Learners already reported as not catching up (Event de-duplication only; decisions never read it). */
   private readonly warnedLearners = new Set<string>();
 
+  private readonly reads: Reads;
+
   constructor(
     private readonly kube: Kube,
     private readonly etcd: EtcdAdmin,
     private readonly opts: ReconcilerOptions,
     private readonly log: Logger,
+    cache?: ObjectCache,
   ) {
+    this.reads = new Reads(kube, log, cache);
     this.certificates = new ClusterCertificates(kube);
     this.backups = new Backups(kube, opts.images, (c, type, reason, message) => this.event(c, type, reason, message));
   }
 
-  async reconcile(namespace: string, name: string): Promise<PassResult> {
-    const cluster = await this.kube.getCluster(namespace, name);
+  /** `fresh`: this pass reads the API server, not the informer cache (the periodic safety net, object-cache.ts). */
+  async reconcile(namespace: string, name: string, fresh = false): Promise<PassResult> {
+    const reads = this.reads.pass(fresh);
+    const cluster = await reads.cluster(namespace, name);
     if (!cluster || cluster.metadata.deletionTimestamp) return {};
     const log = this.log.child({ cluster: `${namespace}/${name}` });
     let seen: Seen;
     try {
-      seen = await this.observe(cluster);
+      seen = await this.observe(cluster, reads);
     } catch (err) {
       // A cluster that cannot even be looked at still says why, in status and in an Event.
       await this.writeFailure(cluster, 'ObserveFailed', `could not read the objects of ${name}: ${errorText(err)}`, log);
@@ -138,34 +146,33 @@ export class Reconciler {
     }
   }
 
-  private async observe(cluster: EtcdCluster): Promise<Seen> {
+  private async observe(cluster: EtcdCluster, reads: PassReads): Promise<Seen> {
     const namespace = cluster.metadata.namespace!;
     const name = cluster.metadata.name!;
-    const selector = `${CLUSTER_LABEL}=${name}`;
     const [headless, client, sts, pdb, cm, pods, pvcs, clientEndpoints, policy, backup] = await Promise.all([
-      this.kube.read<V1Service>('v1', 'Service', namespace, name),
-      this.kube.read<V1Service>('v1', 'Service', namespace, objects.clientServiceName(name)),
-      this.kube.read<V1StatefulSet>('apps/v1', 'StatefulSet', namespace, name),
-      this.kube.read<V1PodDisruptionBudget>(this.kube.pdbApiVersion, 'PodDisruptionBudget', namespace, name),
-      this.kube.read<V1ConfigMap>('v1', 'ConfigMap', namespace, objects.membersConfigMapName(name)),
-      this.kube.core.listNamespacedPod({ namespace, labelSelector: selector }),
-      this.kube.core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selector }),
+      reads.get<V1Service>('Service', namespace, name),
+      reads.get<V1Service>('Service', namespace, objects.clientServiceName(name)),
+      reads.get<V1StatefulSet>('StatefulSet', namespace, name),
+      reads.get<V1PodDisruptionBudget>('PodDisruptionBudget', namespace, name),
+      reads.get<V1ConfigMap>('ConfigMap', namespace, objects.membersConfigMapName(name)),
+      reads.list<V1Pod>('Pod', namespace, CLUSTER_LABEL, name),
+      reads.list<V1PersistentVolumeClaim>('PersistentVolumeClaim', namespace, CLUSTER_LABEL, name),
       // Which pods the client Service still sends to (a leaving member is drained before it goes); without
       // them the drain still waits CLIENT_DRAIN_MS, so a failed read does not fail the pass.
-      this.kube.read<V1Endpoints>('v1', 'Endpoints', namespace, objects.clientServiceName(name)).catch(() => undefined),
-      this.opts.networkPolicies ? this.kube.read<V1NetworkPolicy>('networking.k8s.io/v1', 'NetworkPolicy', namespace, name) : undefined,
-      observeBackup(this.kube, cluster),
+      reads.get<V1Endpoints>('Endpoints', namespace, objects.clientServiceName(name)).catch(() => undefined),
+      this.opts.networkPolicies ? reads.get<V1NetworkPolicy>('NetworkPolicy', namespace, name) : undefined,
+      observeBackup(reads, cluster),
     ]);
     const networkPolicyOutdated = !!this.opts.networkPolicies
       && !isDeepStrictEqual(wireForm(policy?.spec), wireForm(objects.networkPolicy(cluster, this.opts.networkPolicies.operatorNamespace).spec));
     const endpointPods = clientEndpoints
       ? new Set((clientEndpoints.subsets ?? []).flatMap((s) => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])]).map((a) => a.targetRef?.name))
       : undefined;
-    const observedPods = pods.items.flatMap((p) => {
+    const observedPods = pods.flatMap((p) => {
       const ordinal = ordinalOf(p.metadata?.name ?? '', name);
       return ordinal === undefined ? [] : [observePod(p, ordinal, endpointPods)];
     });
-    const observedPvcs = pvcs.items.flatMap((p) => {
+    const observedPvcs = pvcs.flatMap((p) => {
       const ordinal = pvcOrdinal(name, p.metadata?.name ?? '');
       return ordinal === undefined ? [] : [{ name: p.metadata!.name!, ordinal, deleting: !!p.metadata?.deletionTimestamp }];
     });
@@ -179,7 +186,7 @@ export class Reconciler {
     }
     const scheme = schemeOf(cluster);
     // A TLS cluster's members are asked with the controller's client certificate, as its Secret holds it now.
-    const certs = tlsEnabled(cluster) ? await this.certificates.observe(cluster) : undefined;
+    const certs = tlsEnabled(cluster) ? await this.certificates.observe(cluster, reads) : undefined;
     const etcd = certs?.credentials ? this.etcd.withCredentials(certs.credentials) : this.etcd;
     const endpoints = [...ordinals].sort((a, b) => a - b).map((k) => clientURL(name, namespace, k, scheme));
     // Members status last showed healthy get a second, longer try when slow (EtcdAdmin.observe).
@@ -291,8 +298,7 @@ export class Reconciler {
         await this.backups.startRestore(c, step.message, log);
         return done(step.kind);
       case 'create-statefulset':
-        await this.kube.ensureCreated(objects.statefulSet(c, this.opts.images, 1), 'statefulsets');
-        await this.event(c, 'Normal', 'StatefulSetCreated', `created StatefulSet ${name} with ${memberName(name, 0)} bootstrapping a new etcd cluster`);
+        if (await this.kube.ensureCreated(objects.statefulSet(c, this.opts.images, 1), 'statefulsets')) await this.event(c, 'Normal', 'StatefulSetCreated', `created StatefulSet ${name} with ${memberName(name, 0)} bootstrapping a new etcd cluster`);
         return done(step.kind);
       case 'scale-statefulset': {
         const grow = step.replicas > (o.statefulSet?.replicas ?? 0);

@@ -1,0 +1,223 @@
+// `make bench`: the controller at scale (issue 18). bin/etcd-controller on the host watches one namespace of the
+// local cluster while it holds 0, 10 and 50 one-member EtcdClusters, all Running. Figures:
+// - At rest, per setting, over REST_SECONDS: the controller's resident memory and CPU; API requests per minute
+//   by verb from the API server's own apiserver_request_total, taken as the difference between a window with
+//   the controller running and one with it stopped (SIGSTOP) in the same state, so the other components'
+//   requests cancel out; etcd requests per minute (the controller's etcd_controller_etcd_requests_total).
+// - Reaction: a spec.size patch to the controller's first step for it (its log: the learner added on a grow,
+//   the leaving member's client traffic stopped on a shrink), 20 patches (10 grows, 10 shrinks) with 1 cluster
+//   present and with 50.
+// - Ten clusters resized 1 -> 3 at once against one alone, with 50 present.
+// Members request cpu 10m (not the default 100m): 70 members must fit the three nodes' 6 CPUs of requests.
+// Instance: ETCDOP_TEST_CLUSTER (default "bench"), started and stopped here when not running.
+import { readFileSync } from 'node:fs';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type EtcdCluster } from '../core/api.js';
+import { benchCluster, sleep, startBenchController, until, type BenchCluster } from './lib-bench-cluster.js';
+
+const REST_SECONDS = Number(process.env.ETCDOP_BENCH_REST_SECONDS ?? 60);
+const METRICS_PORT = Number(process.env.ETCDOP_BENCH_METRICS_PORT ?? 18933);
+const SETTINGS = [0, 10, 50];
+const PATCHES = 20;
+const TICKS_PER_S = 100;
+/** The API resources the controller reads or writes. */
+const RESOURCES = new Set(['etcdclusters', 'statefulsets', 'pods', 'persistentvolumeclaims', 'services', 'configmaps', 'poddisruptionbudgets', 'endpoints', 'jobs', 'secrets', 'networkpolicies', 'events']);
+
+interface Proc { pid: number; log: string[] }
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+/** utime + stime in seconds. */
+const cpuSeconds = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
+};
+
+async function controllerMetric(name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+}
+
+/** apiserver_request_total summed by verb over the controller's resources. */
+async function apiRequests(bc: BenchCluster): Promise<Map<string, number>> {
+  const r = await bc.kubectl(['get', '--raw', '/metrics']);
+  const out = new Map<string, number>();
+  for (const line of r.stdout.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!RESOURCES.has(labels.resource ?? '')) continue;
+    out.set(labels.verb!, (out.get(labels.verb!) ?? 0) + Number(line.split(' ').pop()));
+  }
+  return out;
+}
+
+const minus = (a: Map<string, number>, b: Map<string, number>) => new Map([...a].map(([k, v]) => [k, v - (b.get(k) ?? 0)]));
+
+/** Requests per minute by verb in a window of REST_SECONDS. */
+async function window(bc: BenchCluster): Promise<Map<string, number>> {
+  const before = await apiRequests(bc);
+  await sleep(REST_SECONDS * 1000);
+  const after = await apiRequests(bc);
+  return new Map([...minus(after, before)].map(([k, v]) => [k, (v * 60) / REST_SECONDS]));
+}
+
+const fmt = (m: Map<string, number>) => [...m].filter(([, v]) => Math.abs(v) >= 0.05).sort().map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ') || 'none';
+
+async function restFigures(bc: BenchCluster, c: Proc, n: number): Promise<void> {
+  const etcd0 = await controllerMetric('etcd_controller_etcd_requests_total');
+  const reads0 = await controllerMetric('etcd_controller_api_reads_total');
+  const cpu0 = cpuSeconds(c.pid);
+  const running = await window(bc);
+  const cpu = cpuSeconds(c.pid) - cpu0;
+  const etcd = ((await controllerMetric('etcd_controller_etcd_requests_total')) - etcd0) * 60 / REST_SECONDS;
+  const reads = ((await controllerMetric('etcd_controller_api_reads_total')) - reads0) * 60 / REST_SECONDS;
+  const rss = rssMiB(c.pid);
+  process.kill(c.pid, 'SIGSTOP');
+  let stopped: Map<string, number>;
+  try {
+    stopped = await window(bc);
+  } finally {
+    process.kill(c.pid, 'SIGCONT');
+  }
+  const mine = minus(running, stopped);
+  const writes = ['create', 'update', 'patch', 'delete'].reduce((s, v) => s + Math.max(0, mine.get(v.toUpperCase()) ?? 0), 0);
+  const readsApi = ['GET', 'LIST'].reduce((s, v) => s + (mine.get(v) ?? 0), 0);
+  console.log(`at rest with ${n} clusters: RSS ${rss.toFixed(1)} MiB, CPU ${((cpu / REST_SECONDS) * 100).toFixed(1)}% of a core`);
+  console.log(`  API requests per minute (API server, running - stopped): ${fmt(mine)}; reads ${readsApi.toFixed(1)}${n ? ` (${(readsApi / n).toFixed(2)} per cluster)` : ''}, writes ${writes.toFixed(1)}`);
+  console.log(`    with the controller running: ${fmt(running)}; stopped: ${fmt(stopped)}`);
+  console.log(`  controller's own count of API reads outside its informers: ${reads.toFixed(1)} per minute; etcd requests per minute: ${etcd.toFixed(1)}${n ? ` (${(etcd / n).toFixed(1)} per cluster)` : ''}`);
+  rest.set(n, { rss, reads: readsApi, writes });
+}
+
+const rest = new Map<number, { rss: number; reads: number; writes: number }>();
+
+async function createClusters(bc: BenchCluster, ns: string, from: number, to: number): Promise<void> {
+  if (to <= from) return;
+  const manifests = Array.from({ length: to - from }, (_, i) => JSON.stringify({
+    apiVersion: `${GROUP}/${VERSION}`, kind: 'EtcdCluster', metadata: { name: `scale-${from + i}` },
+    spec: { size: 1, storage: { size: '64Mi' }, podTemplate: { spec: { resources: { requests: { cpu: '10m', memory: '64Mi' } } } } },
+  })).join('\n');
+  const t0 = Date.now();
+  const r = await bc.kubectl(['-n', ns, 'apply', '-f', '-'], manifests);
+  if (r.code !== 0) throw new Error(`creating EtcdClusters: ${r.stderr}`);
+  await waitRunning(bc, ns, Array.from({ length: to - from }, (_, i) => `scale-${from + i}`), 1, 900_000);
+  console.log(`${to - from} EtcdClusters created, Running ${((Date.now() - t0) / 1000).toFixed(1)} s later (${to} in all)`);
+}
+
+async function clusters(bc: BenchCluster, ns: string): Promise<EtcdCluster[]> {
+  return ((await bc.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })) as { items: EtcdCluster[] }).items;
+}
+
+async function waitRunning(bc: BenchCluster, ns: string, names: string[], size: number, timeoutMs: number): Promise<void> {
+  const want = new Set(names);
+  let done = 0;
+  await until(async () => {
+    const cs = (await clusters(bc, ns)).filter((c) => want.has(c.metadata.name!));
+    done = cs.filter((c) => c.status?.phase === 'Running' && c.status.size === size && c.status.readyReplicas === size && c.status.observedGeneration === c.metadata.generation
+      && !!c.status.lastResize?.completedAt === (c.status.lastResize !== undefined)).length;
+    return done === want.size;
+  }, () => `${want.size} clusters Running at ${size} (${done} are)`, timeoutMs, 1000);
+}
+
+async function patchSize(bc: BenchCluster, ns: string, name: string, size: number): Promise<number> {
+  const t = Date.now();
+  await bc.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name, body: { spec: { size } } }, mergePatch);
+  return t;
+}
+
+/** The time of the controller's first step for `cluster` after `since`: the learner added, or client traffic stopped. */
+function firstStep(c: Proc, ns: string, cluster: string, since: number): number | undefined {
+  for (const line of c.log) {
+    let l: { time?: string; cluster?: string; msg?: string; serving?: boolean };
+    try {
+      l = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    // The log's time is ISO 8601 with ms (core/log.ts).
+    const at = Date.parse(l.time ?? '');
+    if (l.cluster !== `${ns}/${cluster}` || !(at >= since)) continue;
+    if (l.msg === 'member added as learner' || l.serving === false) return at;
+  }
+  return undefined;
+}
+
+async function reaction(bc: BenchCluster, c: Proc, ns: string, names: string[]): Promise<number[]> {
+  const out: number[] = [];
+  const measure = async (name: string, size: number) => {
+    const t = await patchSize(bc, ns, name, size);
+    let at: number | undefined;
+    await until(async () => (at = firstStep(c, ns, name, t)) !== undefined, `the first step for ${name}`, 120_000, 20);
+    out.push(at! - t);
+  };
+  if (names.length === 1) {
+    // One cluster: grow and shrink it in turn, each settled before the next patch.
+    for (let i = 0; i < PATCHES / 2; i++) {
+      await measure(names[0]!, 2);
+      await waitRunning(bc, ns, names, 2, 300_000);
+      await measure(names[0]!, 1);
+      await waitRunning(bc, ns, names, 1, 300_000);
+    }
+  } else {
+    // Many: ten clusters grown one after another (2 s apart, so resizes overlap), then shrunk the same way.
+    const ten = names.slice(0, PATCHES / 2);
+    for (const n of ten) { await measure(n, 2); await sleep(2000); }
+    await waitRunning(bc, ns, ten, 2, 600_000);
+    for (const n of ten) { await measure(n, 1); await sleep(2000); }
+    await waitRunning(bc, ns, ten, 1, 600_000);
+  }
+  return out;
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+
+async function resizeWall(bc: BenchCluster, ns: string, names: string[]): Promise<number> {
+  const t = Date.now();
+  await Promise.all(names.map((n) => patchSize(bc, ns, n, 3)));
+  await waitRunning(bc, ns, names, 3, 900_000);
+  return (Date.now() - t) / 1000;
+}
+
+async function main(): Promise<number> {
+  const bc = await benchCluster();
+  const ns = await bc.createNamespace('bench-scale');
+  const c = await startBenchController(bc.kubeconfig, ns, METRICS_PORT);
+  try {
+    await sleep(10_000);
+    const rss0 = rssMiB(c.pid);
+    await restFigures(bc, c, 0);
+    await createClusters(bc, ns, 0, 1);
+    const one = await reaction(bc, c, ns, ['scale-0']);
+    let have = 1;
+    for (const n of SETTINGS.filter((s) => s > 0)) {
+      await createClusters(bc, ns, have, n);
+      have = n;
+      // The last status writes and Events of the creation land before the windows open.
+      await sleep(15_000);
+      await restFigures(bc, c, n);
+    }
+    const many = await reaction(bc, c, ns, Array.from({ length: 10 }, (_, i) => `scale-${10 + i}`));
+    const alone = await resizeWall(bc, ns, ['scale-20']);
+    const ten = await resizeWall(bc, ns, Array.from({ length: 10 }, (_, i) => `scale-${21 + i}`));
+
+    const r50 = rest.get(50)!;
+    console.log(`RSS growth per cluster (0 -> 50): ${((r50.rss - rss0) / 50).toFixed(2)} MiB (target under 2): ${(r50.rss - rss0) / 50 < 2 ? 'met' : 'NOT met'}`);
+    console.log(`API reads at rest per cluster per minute with 50: ${(r50.reads / 50).toFixed(2)} (target under 1): ${r50.reads / 50 < 1 ? 'met' : 'NOT met'}; writes ${r50.writes.toFixed(1)} per minute (target 0): ${r50.writes < 0.5 ? 'met' : 'NOT met'}`);
+    const f = (xs: number[]) => `p50 ${pct(xs, 50)} ms, p99 ${pct(xs, 99)} ms (min ${Math.min(...xs)}, max ${Math.max(...xs)})`;
+    console.log(`reaction, patch -> first step, ${PATCHES} patches: 1 cluster ${f(one)}; 50 clusters ${f(many)}`);
+    const ratio = pct(many, 99) / pct(one, 99);
+    console.log(`  p99 at 50 / p99 at 1: ${ratio.toFixed(2)}x (target within 1.5x): ${ratio <= 1.5 ? 'met' : 'NOT met'}`);
+    console.log(`ten clusters 1 -> 3 at once: ${ten.toFixed(1)} s; one alone: ${alone.toFixed(1)} s; ratio ${(ten / alone).toFixed(2)}x (target within 1.5x): ${ten / alone <= 1.5 ? 'met' : 'NOT met'}`);
+    return 0;
+  } finally {
+    await c.stop();
+    await bc.deleteNamespace(ns);
+    await bc.release();
+  }
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  console.error(`controller-scale: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
