@@ -12,7 +12,6 @@ import {
 import { issueClient, issueMember, makeCa } from './certificates.js';
 import type { EtcdClientCredentials } from './etcd-admin.js';
 import { isNotFound, type Kube } from './kube.js';
-import type { PassReads } from './reads.js';
 import { owned } from './objects.js';
 
 const CERT_MANAGER = { group: 'cert-manager.io', version: 'v1', plural: 'certificates' };
@@ -39,16 +38,7 @@ const identity = (c: EtcdCluster): ClusterIdentity => ({ cluster: c.metadata.nam
 export class ClusterCertificates {
   constructor(private readonly kube: Kube) {}
 
-  /**
-   * The operator's own Secrets carry its labels and are read from the informer cache; cert-manager's do not, so a
-   * cert-manager cluster's are read from the API server.
-   */
-  private secret(c: EtcdCluster, reads: PassReads, name: string): Promise<V1Secret | undefined> {
-    return c.spec.tls?.issuerRef ? this.apiSecret(c.metadata.namespace!, name) : reads.get<V1Secret>('Secret', c.metadata.namespace!, name);
-  }
-
-  /** Fresh from the API server: what a replace goes on (its resourceVersion), and the CA it issues from. */
-  private apiSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+  private secret(namespace: string, name: string): Promise<V1Secret | undefined> {
     return this.kube.read<V1Secret>('v1', 'Secret', namespace, name);
   }
 
@@ -62,13 +52,13 @@ export class ClusterCertificates {
     }
   }
 
-  async observe(c: EtcdCluster, reads: PassReads): Promise<SeenCertificates> {
+  async observe(c: EtcdCluster): Promise<SeenCertificates> {
     const { cluster, namespace } = identity(c);
     const viaCertManager = !!c.spec.tls?.issuerRef;
     const [ca, member, client, requested] = await Promise.all([
-      viaCertManager ? undefined : this.secret(c, reads, caSecretName(cluster)),
-      this.secret(c, reads, memberTlsSecretName(cluster)),
-      this.secret(c, reads, clientTlsSecretName(cluster)),
+      viaCertManager ? undefined : this.secret(namespace, caSecretName(cluster)),
+      this.secret(namespace, memberTlsSecretName(cluster)),
+      this.secret(namespace, clientTlsSecretName(cluster)),
       viaCertManager
         ? Promise.all([this.certificateExists(namespace, memberTlsSecretName(cluster)), this.certificateExists(namespace, clientTlsSecretName(cluster))])
         : undefined,
@@ -85,7 +75,7 @@ export class ClusterCertificates {
     const now = new Date();
     let ca = which.includes('ca') ? await makeCa(`${id.cluster}.${id.namespace} etcd CA`, now) : undefined;
     if (ca) await this.write(c, caSecret(id, ca));
-    ca ??= caFromSecret((await this.apiSecret(id.namespace, caSecretName(id.cluster))) ?? {});
+    ca ??= caFromSecret((await this.secret(id.namespace, caSecretName(id.cluster))) ?? {});
     if (!ca) throw new Error(`Secret ${caSecretName(id.cluster)} holds no CA certificate and key`);
     const done: string[] = [];
     if (which.includes('member')) {
@@ -118,7 +108,7 @@ export class ClusterCertificates {
 
   private async write(c: EtcdCluster, secret: V1Secret): Promise<void> {
     const body = owned(c, secret);
-    const existing = await this.apiSecret(body.metadata!.namespace!, body.metadata!.name!);
+    const existing = await this.secret(body.metadata!.namespace!, body.metadata!.name!);
     if (existing) {
       await this.kube.counted('replace', 'secrets', this.kube.core.replaceNamespacedSecret({ name: body.metadata!.name!, namespace: body.metadata!.namespace!, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } } }));
     } else {

@@ -1,6 +1,7 @@
 // The controller's view of Kubernetes: one informer per kind it reads, filtered by the operator's labels, so a
-// pass reads memory, not the API server (issue 18: ~8 GETs per cluster per pass before). Two rules keep it
-// truthful:
+// pass reads memory, not the API server (issue 18: ~8 GETs per cluster per pass before). Secrets are not
+// cached: watching them would mean reading every Secret of every namespace; a TLS cluster's three are read by
+// name (cluster-certificates.ts). Two rules keep it truthful:
 // - after the controller's own write, a read of that object (or a list of its kind) waits up to SETTLE_MS for
 //   the watch to bring the write back, and reads the API server if it does not (Reads below);
 // - every cluster gets a pass that reads the API server directly about every FRESH_PASS_MS (jittered), and a
@@ -15,7 +16,7 @@ import { BACKUP_OF_LABEL } from './backup-objects.js';
 import type { Kube } from './kube.js';
 
 export type CachedKind =
-  | 'EtcdCluster' | 'StatefulSet' | 'Service' | 'ConfigMap' | 'PodDisruptionBudget' | 'Endpoints' | 'NetworkPolicy' | 'Secret' | 'Pod' | 'PersistentVolumeClaim' | 'Job';
+  | 'EtcdCluster' | 'StatefulSet' | 'Service' | 'ConfigMap' | 'PodDisruptionBudget' | 'Endpoints' | 'NetworkPolicy' | 'Pod' | 'PersistentVolumeClaim' | 'Job';
 
 interface KindInfo {
   apiVersion: string;
@@ -41,7 +42,6 @@ export function kinds(pdbApiVersion: string): Record<CachedKind, KindInfo> {
     // The endpoints controller copies the Service's labels onto its Endpoints.
     Endpoints: { apiVersion: 'v1', plural: 'endpoints', model: 'V1Endpoints', labels: [CLUSTER_LABEL] },
     NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', plural: 'networkpolicies', model: 'V1NetworkPolicy', labels: [CLUSTER_LABEL] },
-    Secret: { apiVersion: 'v1', plural: 'secrets', model: 'V1Secret', labels: [CLUSTER_LABEL] },
     Pod: { apiVersion: 'v1', plural: 'pods', model: 'V1Pod', labels: [CLUSTER_LABEL, BACKUP_OF_LABEL] },
     PersistentVolumeClaim: { apiVersion: 'v1', plural: 'persistentvolumeclaims', model: 'V1PersistentVolumeClaim', labels: [CLUSTER_LABEL, BACKUP_OF_LABEL] },
     Job: { apiVersion: 'batch/v1', plural: 'jobs', model: 'V1Job', labels: [BACKUP_OF_LABEL] },
@@ -51,7 +51,7 @@ export function kinds(pdbApiVersion: string): Record<CachedKind, KindInfo> {
 /** Kube.counted's resource names of writes whose object the cache holds. */
 const WRITTEN: Record<string, CachedKind> = {
   'etcdclusters/status': 'EtcdCluster', statefulsets: 'StatefulSet', services: 'Service', configmaps: 'ConfigMap',
-  poddisruptionbudgets: 'PodDisruptionBudget', networkpolicies: 'NetworkPolicy', secrets: 'Secret', pods: 'Pod',
+  poddisruptionbudgets: 'PodDisruptionBudget', networkpolicies: 'NetworkPolicy', pods: 'Pod',
   persistentvolumeclaims: 'PersistentVolumeClaim', jobs: 'Job',
 };
 

@@ -186,7 +186,7 @@ export class Reconciler {
     }
     const scheme = schemeOf(cluster);
     // A TLS cluster's members are asked with the controller's client certificate, as its Secret holds it now.
-    const certs = tlsEnabled(cluster) ? await this.certificates.observe(cluster, reads) : undefined;
+    const certs = tlsEnabled(cluster) ? await this.certificates.observe(cluster) : undefined;
     const etcd = certs?.credentials ? this.etcd.withCredentials(certs.credentials) : this.etcd;
     const endpoints = [...ordinals].sort((a, b) => a - b).map((k) => clientURL(name, namespace, k, scheme));
     // Members status last showed healthy get a second, longer try when slow (EtcdAdmin.observe).

@@ -204,6 +204,8 @@ describe('deployed on the local cluster', () => {
       ['get', 'secrets', 'default', true], ['create', 'secrets', 'default', true], ['update', 'secrets', 'default', true], ['patch', 'secrets', 'default', false],
       ['create', 'certificates.cert-manager.io', 'default', true], ['delete', 'certificates.cert-manager.io', 'default', false],
       ['create', 'networkpolicies.networking.k8s.io', 'default', true], ['patch', 'networkpolicies.networking.k8s.io', 'default', true], ['delete', 'networkpolicies.networking.k8s.io', 'default', false],
+      // The informer cache watches every kind it reads (Secrets excepted: read by name).
+      ['watch', 'endpoints', '', true], ['watch', 'services', '', true], ['watch', 'configmaps', '', true], ['watch', 'networkpolicies.networking.k8s.io', '', true],
       // Backups: the snapshot and restore Jobs (created, deleted once recorded, never changed), PVC NAME-backups and a restored member 0's.
       ['create', 'jobs.batch', 'default', true], ['delete', 'jobs.batch', 'default', true], ['watch', 'jobs.batch', '', true], ['patch', 'jobs.batch', 'default', false],
       ['create', 'persistentvolumeclaims', 'default', true],
