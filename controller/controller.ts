@@ -56,7 +56,9 @@ export class Controller {
       (k, err) => {
         reconcileErrors.inc();
         reconcileTotal.inc({ outcome: 'error' });
-        this.log.error({ cluster: k, err: err instanceof Error ? err.message : String(err) }, 'reconcile failed; backing off');
+        // A programming error gets its stack: its message alone does not say where.
+        const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
+        this.log.error({ cluster: k, err: err instanceof Error ? err.message : String(err), ...(bug ? { stack: err.stack } : {}) }, 'reconcile failed; backing off');
       },
     );
   }

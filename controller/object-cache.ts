@@ -18,7 +18,7 @@ import type { Kube } from './kube.js';
 export type CachedKind =
   | 'EtcdCluster' | 'StatefulSet' | 'Service' | 'ConfigMap' | 'PodDisruptionBudget' | 'Endpoints' | 'NetworkPolicy' | 'Pod' | 'PersistentVolumeClaim' | 'Job';
 
-interface KindInfo {
+export interface KindInfo {
   apiVersion: string;
   plural: string;
   /** client-node's model name; the EtcdCluster has none (plain JSON). */
@@ -107,6 +107,19 @@ export interface CacheEvent {
   deleted: boolean;
 }
 
+/**
+ * A listed object in the wire form the watch delivers. A list's items carry no apiVersion or kind, and client-node's
+ * serializer then writes both keys as undefined, which its own deserializer cannot read back ("reading 'split'").
+ */
+export function wireForm(kind: CachedKind, info: KindInfo, o: KubernetesObject): KubernetesObject {
+  return { ...(ObjectSerializer.serialize(o, info.model!) as KubernetesObject), apiVersion: info.apiVersion, kind };
+}
+
+/** A cached object, typed: the caller's own copy to change. */
+export function typedCopy<T>(info: KindInfo, o: KubernetesObject): T {
+  return (info.model ? ObjectSerializer.deserialize(structuredClone(o), info.model) : structuredClone(o)) as T;
+}
+
 export class ObjectCache {
   private readonly stores = new Map<CachedKind, (Informer<KubernetesObject> & Store<KubernetesObject>)[]>();
   private readonly expected = new WriteExpectations();
@@ -136,8 +149,7 @@ export class ObjectCache {
     }
     return async () => {
       const list = await this.kube.objects.list(info.apiVersion, kind, ns, undefined, undefined, undefined, undefined, labelSelector);
-      // In wire form, as the watch delivers objects.
-      return { ...list, items: list.items.map((o) => ObjectSerializer.serialize(o, info.model!) as KubernetesObject) };
+      return { ...list, items: list.items.map((o) => wireForm(kind, info, o)) };
     };
   }
 
@@ -184,21 +196,16 @@ export class ObjectCache {
     return undefined;
   }
 
-  private typed<T>(kind: CachedKind, o: KubernetesObject): T {
-    const model = this.info[kind].model;
-    return (model ? ObjectSerializer.deserialize(structuredClone(o), model) : structuredClone(o)) as T;
-  }
-
   get<T>(kind: CachedKind, namespace: string, name: string): T | undefined {
     const o = this.raw(kind, namespace, name);
-    return o ? this.typed<T>(kind, o) : undefined;
+    return o ? typedCopy<T>(this.info[kind], o) : undefined;
   }
 
   /** Objects of the namespace with label `key=value`. */
   list<T>(kind: CachedKind, namespace: string, key: string, value: string): T[] {
     const seen = new Map<string, KubernetesObject>();
     for (const s of this.stores.get(kind) ?? []) for (const o of s.list(namespace)) if (o.metadata?.labels?.[key] === value) seen.set(o.metadata.name!, o);
-    return [...seen.values()].map((o) => this.typed<T>(kind, o));
+    return [...seen.values()].map((o) => typedCopy<T>(this.info[kind], o));
   }
 
   /** Kube's hook: the object a write returned (a Status, for some deletes, is not remembered). */

@@ -1,6 +1,33 @@
 // The informer cache's freshness rule (controller/object-cache.ts): after the controller's own write (or a fresh
 // pass's read), reads wait until the cache shows that version, a deleted object gone, or the expectation is stale.
-import { atLeast, WriteExpectations } from '../../controller/object-cache.js';
+import { V1Pod } from '@kubernetes/client-node';
+import { atLeast, kinds, typedCopy, wireForm, WriteExpectations } from '../../controller/object-cache.js';
+
+describe('listed objects in the cache', () => {
+  // As client-node's list returns them: typed models whose apiVersion and kind are unset (a list's items carry
+  // neither). A controller that took over from another read such objects and failed every pass before.
+  const info = kinds('policy/v1beta1');
+  const listed = Object.assign(new V1Pod(), {
+    metadata: { name: 'demo-0', namespace: 'ns', labels: { 'etcd.k8s-operator.io/cluster': 'demo' }, resourceVersion: '7' },
+    spec: { containers: [{ name: 'etcd', image: 'etcd:v3.5.16' }], nodeName: 'node-1' },
+    status: { podIP: '10.244.1.5', containerStatuses: [{ name: 'etcd', ready: true, restartCount: 2, image: 'etcd', imageID: '', containerID: 'containerd://abc', started: true }] },
+  });
+
+  it('are kept in the wire form the watch delivers, with apiVersion and kind', () => {
+    const w = wireForm('Pod', info.Pod, listed) as unknown as Record<string, unknown>;
+    expect(w).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'demo-0', resourceVersion: '7' } });
+    expect((w.status as Record<string, unknown>).podIP).toBe('10.244.1.5');
+  });
+
+  it('read back typed, each read a copy of its own', () => {
+    const w = wireForm('Pod', info.Pod, listed);
+    const a = typedCopy<V1Pod>(info.Pod, w);
+    expect(a.spec?.nodeName).toBe('node-1');
+    expect(a.status?.containerStatuses?.[0]?.restartCount).toBe(2);
+    a.metadata!.labels!.changed = 'yes';
+    expect(typedCopy<V1Pod>(info.Pod, w).metadata?.labels?.changed).toBeUndefined();
+  });
+});
 
 describe('resourceVersion order', () => {
   it('compares etcd revisions as numbers, and anything else as not known newer', () => {
