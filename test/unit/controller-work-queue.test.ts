@@ -26,6 +26,28 @@ describe('WorkQueue', () => {
     expect(passes).toBe(2);
   });
 
+  it('a key stuck in a slow pass delays no other key: fifty others run their passes meanwhile', async () => {
+    let release: () => void = () => undefined;
+    const stuck = new Promise<void>((r) => { release = r; });
+    const done = new Set<string>();
+    const q = new WorkQueue(async (k) => {
+      if (k === 'slow') await stuck;
+      done.add(k);
+      return {};
+    }, () => undefined);
+    q.add('slow');
+    await sleep(5);
+    const others = Array.from({ length: 50 }, (_, i) => `c${i}`);
+    for (const k of others) q.add(k);
+    await sleep(50);
+    expect(others.filter((k) => done.has(k))).toEqual(others);
+    expect(done.has('slow')).toBe(false);
+    release();
+    await sleep(5);
+    q.stop();
+    expect(done.has('slow')).toBe(true);
+  });
+
   it('coalesces adds made before the pass starts and honours requeueMs', async () => {
     const times: number[] = [];
     const q = new WorkQueue(async () => {
