@@ -1,6 +1,6 @@
 // etcd-backup: the program of the snapshot and restore Jobs (operator image). Its result, or why it failed, goes
 // to the termination log as JSON (core/snapshot-files.ts JobResult), where the controller reads it from the pod.
-//   etcd-backup snapshot --endpoint URL --dir DIR --cluster NAME --member NAME --keep N [--tls-dir DIR]
+//   etcd-backup snapshot --from MEMBER=URL [--from MEMBER=URL ...] --dir DIR --cluster NAME --keep N [--tls-dir DIR]
 //                        [--requested-at T] [--scheduled-for T]
 //   etcd-backup verify|finish --source DIR --snapshot FILE --data DIR --staging DIR
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,28 +23,40 @@ function report(result: JobResult): void {
 }
 
 const options = {
-  endpoint: { type: 'string' }, dir: { type: 'string' }, cluster: { type: 'string' }, member: { type: 'string' }, keep: { type: 'string' },
+  from: { type: 'string', multiple: true }, dir: { type: 'string' }, cluster: { type: 'string' }, keep: { type: 'string' },
   'tls-dir': { type: 'string' }, 'requested-at': { type: 'string' }, 'scheduled-for': { type: 'string' },
   source: { type: 'string' }, snapshot: { type: 'string' }, data: { type: 'string' }, staging: { type: 'string' },
 } as const;
 
-function need(values: Record<string, string | undefined>, ...keys: string[]): void {
+type Values = Record<string, string | string[] | undefined>;
+
+function need(values: Values, ...keys: string[]): void {
   const missing = keys.filter((k) => !values[k]);
   if (missing.length) throw new Error(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
 }
 
-async function run(command: string | undefined, values: Record<string, string | undefined>): Promise<JobResult> {
+/** --from MEMBER=URL, in the controller's order (followers first). */
+function sources(from: string[]): { member: string; endpoint: string }[] {
+  return from.map((f) => {
+    const at = f.indexOf('=');
+    if (at < 1 || at === f.length - 1) throw new Error(`--from ${f}: MEMBER=URL`);
+    return { member: f.slice(0, at), endpoint: f.slice(at + 1) };
+  });
+}
+
+async function run(command: string | undefined, values: Values): Promise<JobResult> {
+  const one = (k: string) => values[k] as string | undefined;
   if (command === 'snapshot') {
-    need(values, 'endpoint', 'dir', 'cluster', 'member', 'keep');
+    need(values, 'from', 'dir', 'cluster', 'keep');
     const keep = Number(values.keep);
     if (!Number.isInteger(keep) || keep < 1) throw new Error(`--keep ${values.keep}: a whole number of at least 1`);
-    const tlsDir = values['tls-dir'];
+    const tlsDir = one('tls-dir');
     const tls = tlsDir ? { ca: readFileSync(join(tlsDir, 'ca.crt')), cert: readFileSync(join(tlsDir, 'tls.crt')), key: readFileSync(join(tlsDir, 'tls.key')) } : undefined;
     // Loaded only here: the etcd client (gRPC and its protos) costs seconds to load, and verify and finish never use it.
     const { takeSnapshot } = await import('./snapshot.js');
     return takeSnapshot({
-      endpoint: values.endpoint!, dir: values.dir!, cluster: values.cluster!, member: values.member!, keep, tls, timeoutMs: SNAPSHOT_TIMEOUT_MS,
-      requestedAt: values['requested-at'], scheduledFor: values['scheduled-for'],
+      from: sources(values.from as string[]), dir: one('dir')!, cluster: one('cluster')!, keep, tls, timeoutMs: SNAPSHOT_TIMEOUT_MS,
+      requestedAt: one('requested-at'), scheduledFor: one('scheduled-for'),
     });
   }
   if (command === 'verify' || command === 'finish') {

@@ -1,5 +1,7 @@
 // Streams one member's snapshot (etcd's Maintenance.Snapshot) into the backups volume: a partial file first,
 // renamed once whole, with its sha256 and etcd's own checksum checked as the bytes arrive, and a record beside it.
+// The member is chosen when the stream starts, not when the controller made the Job (seconds earlier, and
+// leadership moves): the first of those offered that answers and is a voting follower, else the first that answers.
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { noop } from 'cockatiel';
@@ -9,10 +11,10 @@ import { newestFirst, recordFileName, snapshotFileName } from '../core/snapshot-
 import { SnapshotDigest } from './checksum.js';
 
 export interface SnapshotOptions {
-  endpoint: string;
+  /** The members it may stream from, in the controller's order (followers first). */
+  from: { member: string; endpoint: string }[];
   dir: string;
   cluster: string;
-  member: string;
   keep: number;
   tls?: { ca: Buffer; cert: Buffer; key: Buffer };
   requestedAt?: string;
@@ -25,9 +27,9 @@ const ANSWER_TIMEOUT_MS = 10_000;
 /** gRPC's status code for a call past its deadline. */
 const DEADLINE_EXCEEDED = 4;
 
-function client(o: SnapshotOptions): Etcd3 {
+function client(o: SnapshotOptions, endpoint: string): Etcd3 {
   return new Etcd3({
-    hosts: [o.endpoint],
+    hosts: [endpoint],
     // etcd3 1.1.2 ignores dialTimeout: only deadlines bound a call, and without one a member that accepts
     // connections but never answers (a frozen process) holds the Job until its activeDeadlineSeconds. The stream's
     // deadline also cancels it at etcd's end. One attempt each: the controller retries a failed Job.
@@ -35,6 +37,29 @@ function client(o: SnapshotOptions): Etcd3 {
     defaultCallOptions: (ctx) => ({ deadline: Date.now() + (ctx.isStream ? o.timeoutMs : ANSWER_TIMEOUT_MS) }),
     ...(o.tls ? { credentials: { rootCertificate: o.tls.ca, certChain: o.tls.cert, privateKey: o.tls.key } } : {}),
   });
+}
+
+type Status = Awaited<ReturnType<Etcd3['maintenance']['status']>>;
+interface Source { member: string; etcd: Etcd3; status: Status }
+
+/** Asks every member offered for its status at once; keeps the first voting follower that answers (else the first answering). */
+async function chooseSource(o: SnapshotOptions): Promise<Source> {
+  const asked = await Promise.all(o.from.map(async (f) => {
+    const etcd = client(o, f.endpoint);
+    try {
+      const source: Source = { member: f.member, etcd, status: await etcd.maintenance.status() };
+      return source;
+    } catch (err) {
+      etcd.close();
+      return { member: f.member, error: (err as Error).message };
+    }
+  }));
+  const answered = asked.filter((a): a is Source => 'status' in a);
+  const voting = answered.filter((a) => !a.status.isLearner);
+  const chosen = voting.find((a) => a.status.leader !== a.status.header.member_id) ?? voting[0];
+  for (const a of answered) if (a !== chosen) a.etcd.close();
+  if (!chosen) throw new Error(`no voting member answered: ${asked.map((a) => `${a.member}: ${'error' in a ? a.error : 'a learner'}`).join('; ')}`);
+  return chosen;
 }
 
 /** The stream into `file`: returns the revision of the first header (the snapshot's point in time), the size and the sha256. */
@@ -74,11 +99,10 @@ async function stream(etcd: Etcd3, fd: number, timeoutMs: number): Promise<{ rev
 
 /** Takes the snapshot, keeps the newest `keep`, and returns the record and the names pruned. */
 export async function takeSnapshot(o: SnapshotOptions): Promise<{ snapshot: SnapshotRecord; pruned: string[] }> {
-  const etcd = client(o);
+  const { member, etcd, status } = await chooseSource(o);
   const partial = join(o.dir, `.partial-${process.pid}`);
   try {
     // The revision before the stream bounds the snapshot's from below, where a member's first header has none.
-    const status = await etcd.maintenance.status();
     const before = Number(status.header.revision);
     const takenAt = new Date();
     const fd = openSync(partial, 'w', 0o640);
@@ -92,7 +116,7 @@ export async function takeSnapshot(o: SnapshotOptions): Promise<{ snapshot: Snap
     const revision = got.revision || before;
     const name = snapshotFileName(o.cluster, takenAt, revision);
     const snapshot: SnapshotRecord = {
-      name, revision, sizeBytes: got.sizeBytes, sha256: got.sha256, takenAt: takenAt.toISOString(), member: o.member,
+      name, revision, sizeBytes: got.sizeBytes, sha256: got.sha256, takenAt: takenAt.toISOString(), member,
       fromLeader: status.leader === status.header.member_id,
       ...(o.requestedAt ? { requestedAt: o.requestedAt } : {}),
       ...(o.scheduledFor ? { scheduledFor: o.scheduledFor } : {}),

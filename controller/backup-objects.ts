@@ -19,7 +19,7 @@ export const JOB_KIND_LABEL = `${GROUP}/job`;
 /** On a snapshot Job: the request (annotation value) or the schedule's time it serves. */
 export const REQUESTED_AT_ANNOTATION = `${GROUP}/requested-at`;
 export const SCHEDULED_FOR_ANNOTATION = `${GROUP}/scheduled-for`;
-/** On a snapshot Job: the member it streams from. */
+/** On a snapshot Job: the member it was asked to stream from first (the record says which it did). */
 export const MEMBER_ANNOTATION = `${GROUP}/member`;
 
 export type BackupJobKind = 'snapshot' | 'restore';
@@ -97,8 +97,8 @@ function container(name: string, image: string, command: string[], mounts: V1Con
 
 export interface SnapshotJobArgs {
   name: string;
-  member: string;
-  endpoint: string;
+  /** The members it may stream from, in order: the Job takes the first follower that answers when it starts. */
+  from: { member: string; endpoint: string }[];
   requestedAt?: string;
   scheduledFor?: string;
 }
@@ -106,7 +106,7 @@ export interface SnapshotJobArgs {
 export function snapshotJob(c: EtcdCluster, images: PodImages, a: SnapshotJobArgs): V1Job {
   const tls = tlsEnabled(c);
   const command = [
-    'etcd-backup', 'snapshot', '--endpoint', a.endpoint, '--dir', BACKUPS_DIR, '--cluster', c.metadata.name!, '--member', a.member,
+    'etcd-backup', 'snapshot', ...a.from.flatMap((f) => ['--from', `${f.member}=${f.endpoint}`]), '--dir', BACKUPS_DIR, '--cluster', c.metadata.name!,
     '--keep', String(c.spec.backup?.keep ?? 7),
     ...(tls ? ['--tls-dir', TLS_DIR] : []),
     ...(a.requestedAt ? ['--requested-at', a.requestedAt] : []),
@@ -119,7 +119,7 @@ export function snapshotJob(c: EtcdCluster, images: PodImages, a: SnapshotJobArg
   ];
   const mounts = [{ name: 'backups', mountPath: BACKUPS_DIR }, ...(tls ? [{ name: 'tls', mountPath: TLS_DIR, readOnly: true }] : [])];
   const annotations = {
-    [MEMBER_ANNOTATION]: a.member,
+    [MEMBER_ANNOTATION]: a.from[0]!.member,
     ...(a.requestedAt ? { [REQUESTED_AT_ANNOTATION]: a.requestedAt } : {}),
     ...(a.scheduledFor ? { [SCHEDULED_FOR_ANNOTATION]: a.scheduledFor } : {}),
   };

@@ -39,9 +39,9 @@ export class Backups {
         return 50;
       case 'start-snapshot': {
         const name = snapshotJobName(c.metadata.name!, o.now);
-        const endpoint = clientURL(c.metadata.name!, namespace, action.ordinal, schemeOf(c));
-        await this.kube.ensureCreated(snapshotJob(c, this.images, { name, member: action.member, endpoint, requestedAt: action.requestedAt, scheduledFor: action.scheduledFor }), 'jobs');
-        log.info({ job: name, member: action.member, requestedAt: action.requestedAt, scheduledFor: action.scheduledFor }, 'snapshot started');
+        const from = action.from.map((m) => ({ member: m.name, endpoint: clientURL(c.metadata.name!, namespace, m.ordinal, schemeOf(c)) }));
+        await this.kube.ensureCreated(snapshotJob(c, this.images, { name, from, requestedAt: action.requestedAt, scheduledFor: action.scheduledFor }), 'jobs');
+        log.info({ job: name, from: action.from.map((m) => m.name), requestedAt: action.requestedAt, scheduledFor: action.scheduledFor }, 'snapshot started');
         return 1000;
       }
       case 'delete-job':

@@ -14,6 +14,8 @@ export interface PassReads {
   get<T extends KubernetesObject>(kind: CachedKind, namespace: string, name: string): Promise<T | undefined>;
   /** Objects of the namespace labelled key=value. */
   list<T extends KubernetesObject>(kind: CachedKind, namespace: string, key: string, value: string): Promise<T[]>;
+  /** The same from the API server, where a decision needs what the cache may not have shown yet (`why`, counted). */
+  listFromApi<T extends KubernetesObject>(kind: CachedKind, namespace: string, key: string, value: string, why: string): Promise<T[]>;
 }
 
 export class Reads {
@@ -75,6 +77,9 @@ export class Reads {
       staleReads.inc({ kind });
       return this.apiList<T>(kind, namespace, key, value, 'unsettled');
     };
-    return { cluster: (ns, name) => get<EtcdCluster & KubernetesObject>('EtcdCluster', ns, name) as Promise<EtcdCluster | undefined>, get, list };
+    return {
+      cluster: (ns, name) => get<EtcdCluster & KubernetesObject>('EtcdCluster', ns, name) as Promise<EtcdCluster | undefined>, get, list,
+      listFromApi: (kind, namespace, key, value, why) => this.apiList(kind, namespace, key, value, why),
+    };
   }
 }

@@ -42,7 +42,8 @@ export interface SnapshotSource {
 
 export type BackupAction =
   | { kind: 'ensure-backups-volume' }
-  | { kind: 'start-snapshot'; member: string; ordinal: number; requestedAt?: string; scheduledFor?: string }
+  /** `from`: every member it may stream from, followers first; the Job streams from the first follower that answers then. */
+  | { kind: 'start-snapshot'; from: { name: string; ordinal: number }[]; requestedAt?: string; scheduledFor?: string }
   /** No member to take it from: recorded as the error of that request (or schedule time). */
   | { kind: 'cannot-snapshot'; message: string; requestedAt?: string; scheduledFor?: string }
   | { kind: 'delete-job'; job: string; why: string }
@@ -113,10 +114,10 @@ export function backupAction({ cluster: c, now, backup, sources }: BackupInput):
   const requestedAt = pendingRequest(c, jobs);
   const scheduledFor = requestedAt ? undefined : dueScheduleTime(c, now);
   if (!requestedAt && !scheduledFor) return { kind: 'none', requeueMs: wakeIn(c, now) };
-  const from = sources.find((s) => !s.leader) ?? sources[0];
   const why = { ...(requestedAt ? { requestedAt } : {}), ...(scheduledFor ? { scheduledFor } : {}) };
-  if (!from) return { kind: 'cannot-snapshot', message: 'no healthy voting member to take a snapshot from', ...why };
-  return { kind: 'start-snapshot', member: from.name, ordinal: from.ordinal, ...why };
+  if (!sources.length) return { kind: 'cannot-snapshot', message: 'no healthy voting member to take a snapshot from', ...why };
+  const from = [...sources.filter((s) => !s.leader), ...sources.filter((s) => s.leader)].map((s) => ({ name: s.name, ordinal: s.ordinal }));
+  return { kind: 'start-snapshot', from, ...why };
 }
 
 /** Job names carry the time (base 36) and stay within the 63 characters of a label value (job-name). */

@@ -58,9 +58,10 @@ async function backup(args: string[], fileLimitKiB?: number): Promise<Outcome> {
   return { code: r.code, result: JSON.parse(printed) as JobResult, stderr: r.stderr };
 }
 
-interface SnapshotArgs { endpoint: string; dir: string; member?: string; keep?: number; extra?: string[] }
+interface SnapshotArgs { endpoint: string; dir: string; member?: string; keep?: number; extra?: string[]; /** more members offered after the first */ more?: [string, string][] }
 const snapshotArgs = (o: SnapshotArgs) => [
-  'snapshot', '--endpoint', o.endpoint, '--dir', o.dir, '--cluster', 'demo', '--member', o.member ?? 'demo-0', '--keep', String(o.keep ?? 5), ...(o.extra ?? []),
+  'snapshot', ...[[o.member ?? 'demo-0', o.endpoint], ...(o.more ?? [])].flatMap(([m, u]) => ['--from', `${m}=${u}`]),
+  '--dir', o.dir, '--cluster', 'demo', '--keep', String(o.keep ?? 5), ...(o.extra ?? []),
 ];
 
 async function snapshot(o: SnapshotArgs): Promise<{ snapshot: SnapshotRecord; pruned: string[] }> {
@@ -186,6 +187,18 @@ describe(`etcd-backup against etcd ${PLAIN_VERSION} over plain HTTP`, () => {
     const status = await withClient({ hosts: [r0.clientURL] }, (c) => c.maintenance.status());
     expect(Number(status.header.revision)).toBeGreaterThanOrEqual(s.revision);
   }, 60_000);
+
+  it('chooses when it starts: the leader offered first and a follower next, from the follower; a member that refuses and the leader, from the leader', async () => {
+    const statuses = await Promise.all([...three.members.values()].map((m) =>
+      withClient({ hosts: [m.clientURL] }, async (c) => ({ m, s: await c.maintenance.status() }))));
+    const leader = statuses.find(({ s }) => s.header.member_id === s.leader)!.m;
+    const follower = statuses.find(({ s }) => s.header.member_id !== s.leader)!.m;
+    const a = (await snapshot({ endpoint: leader.clientURL, member: leader.name, more: [[follower.name, follower.clientURL]], dir: freshDir('choose-a') })).snapshot;
+    expect({ member: a.member, fromLeader: a.fromLeader }).toEqual({ member: follower.name, fromLeader: false });
+    const refused = `http://127.0.0.1:${await freePort()}`;
+    const b = (await snapshot({ endpoint: refused, member: 'gone', more: [[leader.name, leader.clientURL]], dir: freshDir('choose-b') })).snapshot;
+    expect({ member: b.member, fromLeader: b.fromLeader }).toEqual({ member: leader.name, fromLeader: true });
+  });
 
   it('--keep 2 after 3 snapshots leaves the 2 newest with their records, and names the oldest pruned (revisions across a power of ten)', async () => {
     const dir = freshDir('keep');

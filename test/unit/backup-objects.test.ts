@@ -17,8 +17,9 @@ describe('backup objects', () => {
     expect(pvc.spec).toMatchObject({ resources: { requests: { storage: '2Gi' } }, storageClassName: 'fast', accessModes: ['ReadWriteOnce'] });
   });
 
-  it('a snapshot Job: one try, etcd-backup as etcd\'s user, hardened, the volume, what it serves on its annotations', () => {
-    const j = snapshotJob(cluster(), images, { name: 'demo-snapshot-x', member: 'demo-1', endpoint: 'http://demo-1.demo.ns1.svc:2379', requestedAt: '2026-12-02T10:00:00.000Z' });
+  it('a snapshot Job: one try, etcd-backup as etcd\'s user, hardened, the volume, the members in order, what it serves on its annotations', () => {
+    const from = [{ member: 'demo-1', endpoint: 'http://demo-1.demo.ns1.svc:2379' }, { member: 'demo-0', endpoint: 'http://demo-0.demo.ns1.svc:2379' }];
+    const j = snapshotJob(cluster(), images, { name: 'demo-snapshot-x', from, requestedAt: '2026-12-02T10:00:00.000Z' });
     expect(j.spec!.backoffLimit).toBe(0);
     // A Job that cannot run fails at its deadline (recorded), rather than holding later snapshots back.
     expect(j.spec!.activeDeadlineSeconds).toBe(1800);
@@ -28,7 +29,8 @@ describe('backup objects', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
     const c = pod.containers[0];
     expect(c.image).toBe(images.guard);
-    expect(c.command).toEqual(['etcd-backup', 'snapshot', '--endpoint', 'http://demo-1.demo.ns1.svc:2379', '--dir', '/backups', '--cluster', 'demo', '--member', 'demo-1', '--keep', '3', '--requested-at', '2026-12-02T10:00:00.000Z']);
+    expect(c.command).toEqual(['etcd-backup', 'snapshot', '--from', 'demo-1=http://demo-1.demo.ns1.svc:2379', '--from', 'demo-0=http://demo-0.demo.ns1.svc:2379',
+      '--dir', '/backups', '--cluster', 'demo', '--keep', '3', '--requested-at', '2026-12-02T10:00:00.000Z']);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(pod.volumes).toEqual([{ name: 'backups', persistentVolumeClaim: { claimName: 'demo-backups' } }]);
     expect(j.spec!.template.metadata!.labels![CLUSTER_LABEL]).toBeUndefined();
@@ -36,7 +38,7 @@ describe('backup objects', () => {
   });
 
   it('a TLS cluster\'s snapshot Job presents the client certificate', () => {
-    const j = snapshotJob(cluster({ tls: { enabled: true } }), images, { name: 'j', member: 'demo-0', endpoint: 'https://demo-0.demo.ns1.svc:2379', scheduledFor: '2026-12-02T10:00:00.000Z' });
+    const j = snapshotJob(cluster({ tls: { enabled: true } }), images, { name: 'j', from: [{ member: 'demo-0', endpoint: 'https://demo-0.demo.ns1.svc:2379' }], scheduledFor: '2026-12-02T10:00:00.000Z' });
     const pod = j.spec!.template.spec!;
     expect(pod.containers[0].command).toEqual(expect.arrayContaining(['--tls-dir', '/etc/etcd-tls/client', '--scheduled-for', '2026-12-02T10:00:00.000Z']));
     expect(pod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'demo-tls-client', defaultMode: 0o440 } });

@@ -66,11 +66,15 @@ describe('snapshot files', () => {
 });
 
 describe('backupAction', () => {
-  it('makes the volume first, then takes the due snapshot from a follower', () => {
+  it('makes the volume first, then takes the due snapshot from a follower (the leader offered last)', () => {
     const now = at('2026-12-02T10:10:05Z');
     expect(backupAction({ cluster: cluster(), now, backup: { volumePresent: false, jobs: [] }, sources })).toEqual({ kind: 'ensure-backups-volume' });
     expect(backupAction({ cluster: cluster(), now, backup: { volumePresent: true, jobs: [] }, sources })).toEqual({
-      kind: 'start-snapshot', member: 'demo-1', ordinal: 1, scheduledFor: '2026-12-02T10:10:00.000Z',
+      kind: 'start-snapshot', from: [{ name: 'demo-1', ordinal: 1 }, { name: 'demo-0', ordinal: 0 }], scheduledFor: '2026-12-02T10:10:00.000Z',
+    });
+    // Whatever order the sources come in.
+    expect(backupAction({ cluster: cluster(), now, backup: { volumePresent: true, jobs: [] }, sources: [...sources].reverse() })).toMatchObject({
+      from: [{ name: 'demo-1', ordinal: 1 }, { name: 'demo-0', ordinal: 0 }],
     });
   });
 
@@ -104,7 +108,7 @@ describe('backupAction', () => {
     const r = '2026-12-02T10:12:00.000Z';
     const c = cluster({}, { backup: { lastScheduleTime: '2026-12-02T10:10:00.000Z' } }, { [Annotations.snapshotRequested]: r });
     const now = at('2026-12-02T10:12:01Z');
-    expect(backupAction({ cluster: c, now, backup: { volumePresent: true, jobs: [] }, sources: [sources[1]] })).toEqual({ kind: 'start-snapshot', member: 'demo-0', ordinal: 0, requestedAt: r });
+    expect(backupAction({ cluster: c, now, backup: { volumePresent: true, jobs: [] }, sources: [sources[1]] })).toEqual({ kind: 'start-snapshot', from: [{ name: 'demo-0', ordinal: 0 }], requestedAt: r });
     const served = cluster({}, { backup: { lastScheduleTime: '2026-12-02T10:10:00.000Z', lastSnapshot: snap('demo-20261202T101201Z-r9.db', '2026-12-02T10:12:01Z', { requestedAt: r }) } }, { [Annotations.snapshotRequested]: r });
     expect(backupAction({ cluster: served, now, backup: { volumePresent: true, jobs: [] }, sources })).toMatchObject({ kind: 'none' });
   });
