@@ -1,6 +1,7 @@
 // What the reliability tests share: a namespace on a local cluster instance with the CRD, API clients, the
 // "Running at size N" check (converged by etcd and Kubernetes, bench/lib-converged.ts, and the status says
 // so), and the writer's report printed as it happens.
+import { expect } from '@jest/globals';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { notConverged } from '../../bench/lib-converged.js';
 import { clientServiceName } from '../../controller/objects.js';
@@ -51,6 +52,17 @@ export async function exitWithin(c: ControllerProcess, ms: number): Promise<{ co
 }
 
 export const progress = (tag: string, line: string) => process.stderr.write(`[${tag} ${new Date().toISOString()}] ${line}\n`);
+
+/** A controller launched with failpoint `fp` must SIGKILL itself there within 300 s, once `cause` (if any) has run. */
+export async function crashAt(tag: string, launch: (vars: Record<string, string>) => ControllerProcess, fp: string, cause?: () => Promise<void>): Promise<void> {
+  progress(tag, `controller to crash at ${fp}`);
+  const c = launch({ ETCDOP_FAILPOINTS: fp });
+  if (cause) await cause();
+  const exit = await exitWithin(c, 300_000);
+  if (!exit) await c.stop();
+  expect(c.log.join('\n')).toContain(`failpoint ${fp} reached`);
+  expect(exit?.signal).toBe('SIGKILL');
+}
 
 export async function createCluster(env: ChaosEnv, name: string, size: number): Promise<void> {
   await env.kubectl(['-n', env.ns, 'apply', '-f', '-'], {

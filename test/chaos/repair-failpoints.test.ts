@@ -7,7 +7,7 @@ import { Annotations, type EtcdCluster } from '../../core/api.js';
 import { clientURL } from '../../core/member-naming.js';
 import { REPAIR_FAILPOINTS, type Failpoint } from '../../controller/failpoints.js';
 import { waitFor } from '../helpers/cluster.js';
-import { chaosEnv, exitWithin, progress, waitRunning, type ChaosEnv } from './chaos-harness.js';
+import { chaosEnv, crashAt, waitRunning, type ChaosEnv } from './chaos-harness.js';
 import { Controllers, etcdctl, etcdctlMembers, getCluster } from '../e2e/controller-harness.js';
 
 jest.setTimeout(15 * 60_000);
@@ -71,14 +71,8 @@ async function healed(record: (c: EtcdCluster) => boolean, gone: string[]): Prom
 }
 
 /** A controller that kills itself at `fp`, the failure started by `cause` once it runs; then a fresh one. */
-async function crashAt(fp: Failpoint, cause: () => Promise<void>): Promise<void> {
-  progress('repair-failpoints', `crash at ${fp}`);
-  const crashing = launch({ ETCDOP_FAILPOINTS: fp });
-  await cause();
-  const exit = await exitWithin(crashing, 300_000);
-  if (!exit) await crashing.stop();
-  expect(crashing.log.join('\n')).toContain(`failpoint ${fp} reached`);
-  expect(exit?.signal).toBe('SIGKILL');
+async function crashThenResume(fp: Failpoint, cause: () => Promise<void>): Promise<void> {
+  await crashAt('repair-failpoints', launch, fp, cause);
   launch();
 }
 
@@ -102,11 +96,11 @@ it.each(plan)('finishes after a SIGKILL at %s (%s)', async (fp, operation) => {
   const t0 = Date.now();
   if (operation === 'requested replace') {
     const old = await idOf(`${NAME}-1`);
-    await crashAt(fp, () => annotate(Annotations.replace, `${NAME}-1/${old}`));
+    await crashThenResume(fp, () => annotate(Annotations.replace, `${NAME}-1/${old}`));
     await healed((c) => c.status?.lastRepair?.oldId === old && !!c.status.lastRepair.completedAt, [old]);
   } else if (operation === 'lost disk') {
     const old = await idOf(`${NAME}-2`);
-    await crashAt(fp, () => loseDisk(2));
+    await crashThenResume(fp, () => loseDisk(2));
     await healed((c) => c.status?.lastRepair?.oldId === old && c.status.lastRepair.reason === 'DataLost' && !!c.status.lastRepair.completedAt, [old]);
   } else {
     // A different survivor each time: a request for the same member and ID is carried out once.
@@ -121,7 +115,7 @@ it.each(plan)('finishes after a SIGKILL at %s (%s)', async (fp, operation) => {
     await waitFor(async () => (await getCluster(env.kubectl, env.ns, NAME)).status?.conditions?.some((c) => c.type === 'Available' && c.reason === 'QuorumLost'),
       { timeoutMs: 180_000, intervalMs: 1000, what: 'Available False, QuorumLost' });
     await watcher.stop();
-    await crashAt(fp, () => annotate(Annotations.recover, `${NAME}-${k}/${survivor}`));
+    await crashThenResume(fp, () => annotate(Annotations.recover, `${NAME}-${k}/${survivor}`));
     await healed((c) => c.status?.lastRecovery?.id === survivor && !!c.status.lastRecovery.completedAt, lost);
     expect(await idOf(`${NAME}-${k}`)).toBe(survivor);
     // Forced once: the survivor's entry no longer asks for a new cluster.

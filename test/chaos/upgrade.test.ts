@@ -2,7 +2,7 @@
 // acknowledged-write checker (200 puts/s through the client Service), the controller a host process: every
 // acknowledged write reads back, the failure window of each member's restart is reported, and every member
 // runs 3.5.16 under its old ID with etcd's cluster version 3.5. (The 3-member upgrade with the controller
-// killed at every failure point and a member frozen mid-rollout is test/e2e/upgrade.test.ts.)
+// killed at every failure point and a member frozen mid-rollout is test/chaos/upgrade-failpoints.test.ts.)
 import { jest } from '@jest/globals';
 import { clientURL } from '../../core/member-naming.js';
 import { resolve } from 'node:path';

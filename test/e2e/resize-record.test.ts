@@ -4,7 +4,7 @@
 // completedAt, startedAt while the command ran, completedAt at most 2 s before the watch saw the cluster settle,
 // and every record of the intent says spec.size (lastResize.to, the newest ResizeRequested Event; none on the object).
 import { jest } from '@jest/globals';
-import { Annotations, type EtcdCluster } from '../../core/api.js';
+import { Annotations } from '../../core/api.js';
 import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
 import { spawn } from 'node:child_process';
 import { KUBECTL, run, waitFor } from '../helpers/cluster.js';

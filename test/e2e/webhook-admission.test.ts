@@ -4,7 +4,6 @@
 // through the status subresource to make healthy, degraded and in-progress clusters.
 // Run with ETCDOP_TEST_CLUSTER=webhook.
 import { jest } from '@jest/globals';
-import { join } from 'node:path';
 import { Annotations, type EtcdCluster, type EtcdClusterStatus } from '../../core/api.js';
 import { RECORD_ANNOTATIONS } from '../../core/resize-record.js';
 import { useTestCluster, waitFor, type RunResult, type TestCluster } from '../helpers/cluster.js';

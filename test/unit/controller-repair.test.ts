@@ -282,9 +282,9 @@ describe('status: the replacement recorded and members\' unhealthy clocks', () =
 });
 
 describe('recovery from lost quorum (kubectl etcd recover): never automatic, once, and resumable', () => {
-  const figures = (k: number, raftIndex: number, revision: number) => ({ version: '3.5.16', dbSize: 1, raftTerm: 3, raftIndex, revision, errors: [] });
+  const figures = (raftIndex: number, revision: number) => ({ version: '3.5.16', dbSize: 1, raftTerm: 3, raftIndex, revision, errors: [] });
   // Two of three members lost their data: demo-0 alone answers, without a leader.
-  const survivors = () => [member(0, { healthy: false, answered: true, figures: figures(0, 120, 57) }), down(1), down(2)];
+  const survivors = () => [member(0, { healthy: false, answered: true, figures: figures(120, 57) }), down(1), down(2)];
   const asked = { [Annotations.recover]: `demo-0/${member(0).id}` };
   const lost = (s: Partial<Setup> = {}) => {
     const o = observed({ size: 3, members: survivors(), pods: { 1: lostData, 2: lostData }, ...s });
@@ -317,7 +317,7 @@ describe('recovery from lost quorum (kubectl etcd recover): never automatic, onc
     expect(nextStep(restarted)).toMatchObject({ kind: 'wait', reason: 'Recovering' });
   });
   it('forced: the entry loses the flag (once), the cluster grows back with new members; the request is not done again', () => {
-    const alone = [member(0, { figures: figures(0, 125, 57) })];
+    const alone = [member(0, { figures: figures(125, 57) })];
     const o = observed({ size: 3, members: alone, annotations: asked, lastRecovery: rec(), pods: { 1: lostData, 2: lostData }, statefulSet: 3 });
     o.memberEntries = { 'demo-0': { state: 'existing', initialCluster: 'x', memberId: member(0).id, addedAt: iso(NOW - 600_000), forceNewClusterAt: iso(NOW - 5000) } };
     const step = nextStep(o);
