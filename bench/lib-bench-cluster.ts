@@ -16,7 +16,8 @@ export interface Run { code: number; stdout: string; stderr: string }
 export function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Run> {
   return new Promise((done) => {
     const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      // A program killed at the timeout has no exit code and may have said nothing: the error says why.
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr: err && !stderr ? err.message : stderr });
     });
     child.stdin?.end(opts.input ?? '');
   });
@@ -45,7 +46,7 @@ export interface BenchCluster {
   core: CoreV1Api;
   apps: AppsV1Api;
   custom: CustomObjectsApi;
-  kubectl(args: string[], input?: string): Promise<Run>;
+  kubectl(args: string[], input?: string, timeoutMs?: number): Promise<Run>;
   createNamespace(prefix: string): Promise<string>;
   deleteNamespace(ns: string): Promise<void>;
   /** Stops the instance when this benchmark started it. */
@@ -70,7 +71,7 @@ export async function benchCluster(variant?: string): Promise<BenchCluster> {
   const kubeconfig = join(ROOT, '.local/clusters', name, 'kubeconfig');
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const kubectl = (args: string[], input?: string) => run('kubectl', ['--kubeconfig', kubeconfig, ...args], { input });
+  const kubectl = (args: string[], input?: string, timeoutMs?: number) => run('kubectl', ['--kubeconfig', kubeconfig, ...args], { input, timeoutMs });
   const crd = await kubectl(['apply', '-f', join(ROOT, 'manifests/base/crd/etcdclusters.yaml')]);
   if (crd.code !== 0) throw new Error(`applying the CRD failed: ${crd.stderr}`);
   await kubectl(['wait', '--for=condition=Established', 'crd/etcdclusters.etcd.k8s-operator.io', '--timeout=30s']);
