@@ -10,12 +10,12 @@ import { failpoint } from './failpoints.js';
 import type { Kube } from './kube.js';
 import type { PodImages } from './pod-template.js';
 
-/** Voting members that answered healthy this pass, followers first: a snapshot reads the whole store, so the leader is spared. */
+/** Voting members that answered healthy this pass, by ordinal (backupAction puts followers first). */
 export function snapshotSources(o: Observed): SnapshotSource[] {
   return (o.etcd.members ?? [])
     .filter((m) => m.healthy && m.answered && !m.isLearner && m.ordinal !== undefined)
     .map((m) => ({ name: m.name, ordinal: m.ordinal!, leader: m.id === o.etcd.leaderId }))
-    .sort((a, b) => Number(a.leader) - Number(b.leader) || a.ordinal - b.ordinal);
+    .sort((a, b) => a.ordinal - b.ordinal);
 }
 
 export class Backups {

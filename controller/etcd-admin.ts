@@ -1,12 +1,11 @@
 // The controller's only door to etcd: observe the member list and per-member health, and make the
-// membership changes. One short-lived client per member (etcd3's pool would send status/moveLeader to
-// a random endpoint), short deadlines, no client-side retries: the reconcile loop decides when to retry.
+// membership changes. One client per member endpoint, kept between passes (etcd-clients.ts; etcd3's own pool
+// would send status/moveLeader to a random endpoint), short deadlines, no retries beyond the pool's one on a new
+// client: the reconcile loop decides when to retry.
 // With TLS on, every client (gRPC and /version) presents the controller's client certificate.
 import { get as httpsGet } from 'node:https';
 import type { Etcd3, IStatusResponse } from 'etcd3';
 import { EtcdClientPool, isDeadline, type ClientCredentials } from './etcd-clients.js';
-
-export { isDeadline };
 import { etcdRequests } from './metrics.js';
 import { memberIdDecimal, memberIdHex } from '../core/member-naming.js';
 
@@ -244,7 +243,6 @@ export function isTransientRefusal(err: unknown): boolean {
     msg,
   );
 }
-
 
 export function isLearnerNotInSync(err: unknown): boolean {
   return /in sync with leader/i.test(err instanceof Error ? err.message : String(err));

@@ -201,11 +201,16 @@ export class ObjectCache {
     return o ? typedCopy<T>(this.info[kind], o) : undefined;
   }
 
-  /** Objects of the namespace with label `key=value`. */
-  list<T>(kind: CachedKind, namespace: string, key: string, value: string): T[] {
+  /** The cached objects of the namespace with label `key=value`, by name (one kind may have several informers). */
+  private labelled(kind: CachedKind, namespace: string, key: string, value: string): Map<string, KubernetesObject> {
     const seen = new Map<string, KubernetesObject>();
     for (const s of this.stores.get(kind) ?? []) for (const o of s.list(namespace)) if (o.metadata?.labels?.[key] === value) seen.set(o.metadata.name!, o);
-    return [...seen.values()].map((o) => typedCopy<T>(this.info[kind], o));
+    return seen;
+  }
+
+  /** Objects of the namespace with label `key=value`. */
+  list<T>(kind: CachedKind, namespace: string, key: string, value: string): T[] {
+    return [...this.labelled(kind, namespace, key, value).values()].map((o) => typedCopy<T>(this.info[kind], o));
   }
 
   /** Kube's hook: the object a write returned (a Status, for some deletes, is not remembered). */
@@ -222,9 +227,7 @@ export class ObjectCache {
 
   /** Every object of the kind the cache holds in the namespace with label key=value, by name, with its version. */
   versions(kind: CachedKind, namespace: string, key: string, value: string): Map<string, string | undefined> {
-    const out = new Map<string, string | undefined>();
-    for (const s of this.stores.get(kind) ?? []) for (const o of s.list(namespace)) if (o.metadata?.labels?.[key] === value) out.set(o.metadata.name!, o.metadata.resourceVersion);
-    return out;
+    return new Map([...this.labelled(kind, namespace, key, value)].map(([name, o]) => [name, o.metadata?.resourceVersion]));
   }
 
   /** Waits up to SETTLE_MS for the watch to bring back the controller's own writes; false if it has not. */

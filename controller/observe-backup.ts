@@ -4,7 +4,7 @@ import type { V1ContainerStatus, V1Job, V1PersistentVolumeClaim, V1Pod } from '@
 import type { EtcdCluster } from '../core/api.js';
 import type { ObservedBackup, ObservedBackupJob } from '../core/backup-step.js';
 import { backupsPvcName, parseJobResult } from '../core/snapshot-files.js';
-import { BACKUP_OF_LABEL, JOB_KIND_LABEL, MEMBER_ANNOTATION, REQUESTED_AT_ANNOTATION, SCHEDULED_FOR_ANNOTATION } from './backup-objects.js';
+import { BACKUP_OF_LABEL, JOB_KIND_LABEL, REQUESTED_AT_ANNOTATION, SCHEDULED_FOR_ANNOTATION } from './backup-objects.js';
 import type { PassReads } from './reads.js';
 
 const ms = (t: Date | string | undefined) => (t ? new Date(t).getTime() : undefined);
@@ -46,7 +46,6 @@ function observeJob(j: V1Job, pods: V1Pod[]): ObservedBackupJob {
     ...(failure ? { failure } : {}),
     createdAt: ms(j.metadata?.creationTimestamp) ?? 0,
     ...(state !== 'Active' ? { finishedAt: ms(j.status?.completionTime) ?? ms(failedAt) ?? Date.now() } : {}),
-    ...(a[MEMBER_ANNOTATION] ? { member: a[MEMBER_ANNOTATION] } : {}),
     ...(a[REQUESTED_AT_ANNOTATION] ? { requestedAt: a[REQUESTED_AT_ANNOTATION] } : {}),
     ...(a[SCHEDULED_FOR_ANNOTATION] ? { scheduledFor: a[SCHEDULED_FOR_ANNOTATION] } : {}),
   };

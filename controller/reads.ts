@@ -19,21 +19,25 @@ export interface PassReads {
 }
 
 export class Reads {
+  private readonly info: ReturnType<typeof kinds>;
+
   constructor(
     private readonly kube: Kube,
     private readonly log: Logger,
     private readonly cache?: ObjectCache,
-  ) {}
+  ) {
+    this.info = kinds(kube.pdbApiVersion);
+  }
 
   private apiGet<T extends KubernetesObject>(kind: CachedKind, namespace: string, name: string, why: string): Promise<T | undefined> {
     apiReads.inc({ kind, why });
     if (kind === 'EtcdCluster') return this.kube.getCluster(namespace, name) as Promise<T | undefined>;
-    return this.kube.read<T>(kinds(this.kube.pdbApiVersion)[kind].apiVersion, kind, namespace, name);
+    return this.kube.read<T>(this.info[kind].apiVersion, kind, namespace, name);
   }
 
   private async apiList<T extends KubernetesObject>(kind: CachedKind, namespace: string, key: string, value: string, why: string): Promise<T[]> {
     apiReads.inc({ kind, why });
-    const list = await this.kube.objects.list(kinds(this.kube.pdbApiVersion)[kind].apiVersion, kind, namespace, undefined, undefined, undefined, undefined, `${key}=${value}`);
+    const list = await this.kube.objects.list(this.info[kind].apiVersion, kind, namespace, undefined, undefined, undefined, undefined, `${key}=${value}`);
     return list.items as T[];
   }
 

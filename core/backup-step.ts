@@ -22,7 +22,6 @@ export interface ObservedBackupJob {
   /** ms since the epoch. */
   createdAt: number;
   finishedAt?: number;
-  member?: string;
   requestedAt?: string;
   scheduledFor?: string;
 }

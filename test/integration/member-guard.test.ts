@@ -10,6 +10,7 @@ import { formatEntry, type MemberStartEntry } from '../../core/member-entry.js';
 import { GUARD_EXIT } from '../../core/member-guard.js';
 import { walIdentity } from '../../core/wal.js';
 import { ROOT } from '../helpers/cluster.js';
+import { freePort } from '../helpers/etcd-processes.js';
 
 const versions: [string, string][] = [
   ['3.4.23', '/usr/bin/etcd'],
@@ -17,15 +18,17 @@ const versions: [string, string][] = [
 ];
 
 /** Runs a one-member etcd on a fresh data dir until it serves, then stops it; returns the dir and the ID etcdctl reports. */
-function etcdDataDir(bin: string, root: string): { dir: string; id: string } {
+// Free ports, and the answer checked for this member's peer URL: a port picked at random was once held by another
+// etcd on the machine, which answered instead, and the test read a WAL that was never written.
+async function etcdDataDir(bin: string, root: string): Promise<{ dir: string; id: string }> {
   const dir = join(root, 'data');
-  const ports = [42379 + Math.floor(Math.random() * 500), 43379 + Math.floor(Math.random() * 500)];
+  const ports = [await freePort(), await freePort()];
   const client = `http://127.0.0.1:${ports[0]}`;
   const peer = `http://127.0.0.1:${ports[1]}`;
   const out = execFileSync('bash', ['-c', `"$0" --name m0 --data-dir "$1" --listen-client-urls "$2" --advertise-client-urls "$2" --listen-peer-urls "$3" --initial-advertise-peer-urls "$3" --initial-cluster "m0=$3" >/dev/null 2>&1 & p=$!
     for i in $(seq 1 100); do ETCDCTL_API=3 etcdctl --endpoints "$2" member list 2>/dev/null && break; sleep 0.1; done; kill $p; wait $p 2>/dev/null; true`, bin, dir, client, peer], { encoding: 'utf8' });
   const id = out.split(',')[0].trim().padStart(16, '0');
-  if (!/^[0-9a-f]{16}$/.test(id)) throw new Error(`no member ID from etcdctl: ${out}`);
+  if (!/^[0-9a-f]{16}$/.test(id) || !out.includes(peer)) throw new Error(`no member ID of the etcd at ${peer} from etcdctl: ${out}`);
   return { dir, id };
 }
 
@@ -46,9 +49,9 @@ describe.each(versions)('member guard on etcd %s data', (_version, bin) => {
   let root: string;
   let dir: string;
   let id: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'etcdop-guard-'));
-    ({ dir, id } = etcdDataDir(bin, root));
+    ({ dir, id } = await etcdDataDir(bin, root));
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
