@@ -97,9 +97,15 @@ export async function benchCluster(variant?: string): Promise<BenchCluster> {
   };
 }
 
-/** bin/etcd-controller on the host, watching `namespace`, its /metrics on 127.0.0.1:metricsPort, once it watches. */
+/**
+ * bin/etcd-controller on the host, watching `namespace`, its /metrics on 127.0.0.1:metricsPort, once it watches;
+ * its whole log in .local/bench-NAMESPACE-controller.log, kept for reading after the run.
+ */
 export async function startBenchController(kubeconfig: string, namespace: string, metricsPort: number): Promise<HostController> {
-  const controller = startHostController(kubeconfig, namespace, { args: ['--leader-elect=false', '--metrics-addr', `127.0.0.1:${metricsPort}`] });
+  const logFile = join(ROOT, `.local/bench-${namespace}-controller.log`);
+  // Every line in memory too: a bench reads lines from a point on, and must not lose them to a cap.
+  const controller = startHostController(kubeconfig, namespace, { args: ['--leader-elect=false', '--metrics-addr', `127.0.0.1:${metricsPort}`], logFile, keepLines: Infinity });
+  console.log(`controller log: ${logFile}`);
   const { log, proc } = controller;
   await until(async () => log.some((l) => l.includes('watching EtcdClusters')) || proc.exitCode !== null, 'the controller to watch', 60_000);
   if (proc.exitCode !== null) throw new Error(`etcd-controller exited with ${proc.exitCode}:\n${log.slice(-20).join('\n')}`);

@@ -12,7 +12,8 @@ import { ObjectCache } from './object-cache.js';
 import { EtcdAdmin } from './etcd-admin.js';
 import { Kube } from './kube.js';
 import { LeaderElector } from './leader-election.js';
-import { registry } from './metrics.js';
+import { DEFAULT_RECLAIM, MemoryReclaimer } from './memory-reclaim.js';
+import { memoryReclaimedBytes, memoryReclaims, registry } from './metrics.js';
 import { Reconciler } from './reconciler.js';
 
 const log = createLogger('controller');
@@ -114,12 +115,14 @@ async function main(): Promise<void> {
   const reconciler = new Reconciler(kube, etcd, { images, ...(networkPolicies ? { networkPolicies } : {}) }, log, cache);
   const controller = new Controller(cache, reconciler, etcd, { namespace: argv.namespace, resyncMs: argv['resync-seconds'] * 1000 }, log);
   await controller.start();
+  const stopReclaiming = reclaimMemory();
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     void controller
       .stop()
       .then(() => {
+        stopReclaiming();
         stopRenewing?.();
         return elector?.release();
       })
@@ -128,6 +131,25 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** Full collections when RSS grows (bin/etcd-controller passes --expose-gc); without gc() exposed, nothing. */
+function reclaimMemory(): () => void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) {
+    log.info('gc() not exposed (run through bin/etcd-controller, or node --expose-gc): RSS is left to V8 alone');
+    return () => {};
+  }
+  const reclaimer = new MemoryReclaimer(gc, () => process.memoryUsage.rss(), DEFAULT_RECLAIM.growthBytes);
+  const timer = setInterval(() => {
+    const r = reclaimer.check();
+    if (!r) return;
+    memoryReclaims.inc();
+    memoryReclaimedBytes.inc(Math.max(0, r.before - r.after));
+    log.debug({ rssBeforeMiB: Math.round(r.before / 2 ** 20), rssAfterMiB: Math.round(r.after / 2 ** 20) }, 'full collection after RSS grew');
+  }, DEFAULT_RECLAIM.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 main().catch((err: unknown) => {

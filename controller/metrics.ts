@@ -62,3 +62,13 @@ export const etcdClients = new Counter({
   help: 'etcd client connections opened (reused across passes while they work)',
   registers: [registry],
 });
+export const memoryReclaims = new Counter({
+  name: 'etcd_controller_memory_reclaims_total',
+  help: 'Full garbage collections run because RSS grew (controller/memory-reclaim.ts)',
+  registers: [registry],
+});
+export const memoryReclaimedBytes = new Counter({
+  name: 'etcd_controller_memory_reclaimed_bytes_total',
+  help: 'RSS given back by those collections',
+  registers: [registry],
+});

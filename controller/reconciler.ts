@@ -26,6 +26,7 @@ import { Reads, type PassReads } from './reads.js';
 import type { BackupAction } from '../core/backup-step.js';
 import { schemeOf, tlsEnabled } from '../core/tls-config.js';
 import { EtcdAdmin, isLearnerNotInSync, isTransientRefusal, type EtcdView } from './etcd-admin.js';
+import { isDeadline } from './etcd-clients.js';
 import { failpoint } from './failpoints.js';
 import { isNotFound, Kube } from './kube.js';
 import { membershipSteps } from './metrics.js';
@@ -127,7 +128,10 @@ export class Reconciler {
     if (backup.requeueMs !== undefined) result = { requeueMs: Math.min(result.requeueMs ?? Infinity, backup.requeueMs) };
     if (stepError) {
       if (isTransientRefusal(stepError)) {
-        log.debug({ step: step.kind, refusal: errorText(stepError) }, 'etcd refused the step for now; retrying shortly');
+        // A deadline is not a refusal: etcd may have applied the change and its answer been lost, so the next
+        // pass reads the membership and goes on from what it finds (a learner added so gets no MemberAdded Event).
+        if (isDeadline(stepError)) log.warn({ step: step.kind, err: errorText(stepError) }, 'etcd did not answer the step in time: it may have been applied; the next pass reads etcd again');
+        else log.debug({ step: step.kind, refusal: errorText(stepError) }, 'etcd refused the step for now; retrying shortly');
         return { requeueMs: SHORT_REQUEUE_MS };
       }
       throw stepError;
@@ -322,6 +326,8 @@ export class Reconciler {
         // Not a membership step (no metric of those), but taken as promptly as one.
         return { requeueMs: AFTER_STEP_MS };
       case 'add-learner': {
+        // Logged before it is sent too: an add whose answer is lost still happened, and this line says when.
+        log.info({ member: step.name, peerURL: step.peerURL }, 'adding member as learner');
         const added = await etcd.addLearner(this.leaderEndpoint(view), step.peerURL);
         log.info({ member: step.name, id: added.id }, 'member added as learner');
         fp('after-learner-add');

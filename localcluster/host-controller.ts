@@ -1,7 +1,7 @@
 // bin/etcd-controller as a host process against a local cluster instance, for tests and benchmarks: its log
-// kept in memory (JSON lines), stop() with SIGTERM, then SIGKILL after 5 s.
+// kept in memory (JSON lines) and, when asked, written whole to a file; stop() with SIGTERM, then SIGKILL after 5 s.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +30,8 @@ export interface HostControllerOptions {
   args?: string[];
   env?: Record<string, string>;
   keepLines?: number;
+  /** Every line of its stdout and stderr, appended. */
+  logFile?: string;
 }
 
 export function startHostController(kubeconfig: string, namespace: string, opts: HostControllerOptions = {}): HostController {
@@ -40,13 +42,24 @@ export function startHostController(kubeconfig: string, namespace: string, opts:
   );
   const keepLines = opts.keepLines ?? 5000;
   const log: string[] = [];
-  const keep = (b: Buffer) => {
-    log.push(...b.toString().split('\n').filter(Boolean));
-    if (log.length > keepLines) log.splice(0, log.length - keepLines);
+  const file = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
+  // A pipe's chunks end anywhere: a line cut in two would be two lines that are neither JSON nor the message.
+  const keep = () => {
+    let rest = '';
+    return (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop()!;
+      const lines = parts.filter(Boolean);
+      log.push(...lines);
+      if (log.length > keepLines) log.splice(0, log.length - keepLines);
+      if (file && lines.length) file.write(`${lines.join('\n')}\n`);
+    };
   };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
+  for (const stream of [proc.stdout!, proc.stderr!]) stream.setEncoding('utf8').on('data', keep());
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => {
+    file?.end();
+    r({ code, signal });
+  }));
   return {
     proc,
     pid: proc.pid!,
