@@ -82,9 +82,10 @@ class RssSampler {
   }
 }
 
-async function controllerMetric(name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+/** One scrape of the controller's /metrics: a metric's value summed over its labels. */
+async function controllerMetrics(): Promise<(name: string) => number> {
+  const lines = (await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text()).split('\n');
+  return (name) => lines.filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
 }
 
 /** apiserver_request_total summed by verb over the controller's resources. */
@@ -114,16 +115,18 @@ const fmt = (m: Map<string, number>) => [...m].filter(([, v]) => Math.abs(v) >= 
 
 async function restFigures(bc: BenchCluster, c: Proc, n: number, rss: RssSampler): Promise<void> {
   rss.during(`at rest with ${n}`);
-  const etcd0 = await controllerMetric('etcd_controller_etcd_requests_total');
-  const reads0 = await controllerMetric('etcd_controller_api_reads_total');
+  const m0 = await controllerMetrics();
   const cpu0 = cpuSeconds(c.pid);
   const running = await window(bc);
   const cpu = cpuSeconds(c.pid) - cpu0;
-  const etcd = ((await controllerMetric('etcd_controller_etcd_requests_total')) - etcd0) * 60 / REST_SECONDS;
-  const reads = ((await controllerMetric('etcd_controller_api_reads_total')) - reads0) * 60 / REST_SECONDS;
+  const m = await controllerMetrics();
+  const perMinute = (name: string) => (m(name) - m0(name)) * 60 / REST_SECONDS;
+  const etcd = perMinute('etcd_controller_etcd_requests_total');
+  const reads = perMinute('etcd_controller_api_reads_total');
   const mem = rss.stats(`at rest with ${n}`);
-  const heap = `heap used ${((await controllerMetric('nodejs_heap_size_used_bytes')) / 2 ** 20).toFixed(1)} of ${((await controllerMetric('nodejs_heap_size_total_bytes')) / 2 ** 20).toFixed(1)} MiB, external ${((await controllerMetric('nodejs_external_memory_bytes')) / 2 ** 20).toFixed(1)} MiB; `
-    + `full collections for RSS so far ${await controllerMetric('etcd_controller_memory_reclaims_total')}, giving back ${((await controllerMetric('etcd_controller_memory_reclaimed_bytes_total')) / 2 ** 20).toFixed(0)} MiB`;
+  const mib = (name: string, digits: number) => (m(name) / 2 ** 20).toFixed(digits);
+  const heap = `heap used ${mib('nodejs_heap_size_used_bytes', 1)} of ${mib('nodejs_heap_size_total_bytes', 1)} MiB, external ${mib('nodejs_external_memory_bytes', 1)} MiB; `
+    + `full collections for RSS so far ${m('etcd_controller_memory_reclaims_total')}, giving back ${mib('etcd_controller_memory_reclaimed_bytes_total', 0)} MiB`;
   rss.during('stopped');
   process.kill(c.pid, 'SIGSTOP');
   let stopped: Map<string, number>;
